@@ -1,0 +1,189 @@
+package io.webhookd.config;
+
+import io.webhookd.config.Settings.SqliteSynchronous;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Loads {@link Settings}: built-in defaults, then the YAML file, then {@code WEBHOOKD_*}
+ * environment variables. Anything wrong raises {@link InvalidSettingException} naming the setting.
+ */
+public final class SettingsLoader {
+
+  /** The file used when neither {@code --config} nor {@code WEBHOOKD_CONFIG} names one. */
+  public static final Path DEFAULT_FILE = Path.of("conf", "webhookd.yaml");
+
+  static final Setting<String> HTTP_HOST = Setting.of("http.host", "0.0.0.0", ValueParsers::nonBlank);
+  static final Setting<Integer> HTTP_PORT =
+      Setting.of("http.port", "8080", t -> ValueParsers.integer(t, 0, 65535));
+  static final Setting<Integer> HTTP_INSTANCES =
+      Setting.of("http.instances", "0", t -> ValueParsers.integer(t, 0, 256));
+  static final Setting<Long> HTTP_MAX_BODY_SIZE =
+      Setting.of("http.max-body-size", "1MiB", t -> ValueParsers.bytes(t, 1024, 64L << 20));
+  static final Setting<Duration> HTTP_SHUTDOWN_TIMEOUT = Setting.of("http.shutdown-timeout", "30s",
+      t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMinutes(10)));
+  static final Setting<Path> DATA_DIR =
+      Setting.of("data-dir", "./data", t -> Path.of(ValueParsers.nonBlank(t)));
+  static final Setting<List<String>> OPENPHONE_SECRETS =
+      Setting.secret("openphone.secrets", "", ValueParsers::list);
+  static final Setting<String> OPENPHONE_SECRETS_FILE =
+      Setting.of("openphone.secrets-file", "", String::trim);
+  static final Setting<Duration> OPENPHONE_TIMESTAMP_TOLERANCE =
+      Setting.of("openphone.timestamp-tolerance", "5m",
+          t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofHours(1)));
+  static final Setting<SqliteSynchronous> STORE_SQLITE_SYNCHRONOUS = Setting.of(
+      "store.sqlite.synchronous", "FULL", t -> ValueParsers.oneOf(t, SqliteSynchronous.class));
+  static final Setting<Integer> STORE_BATCH_SIZE =
+      Setting.of("store.batch-size", "512", t -> ValueParsers.integer(t, 1, 100_000));
+  static final Setting<Duration> STORE_BATCH_DELAY = Setting.of("store.batch-delay", "0ms",
+      t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMillis(100)));
+  static final Setting<Integer> STORE_QUEUE_CAPACITY =
+      Setting.of("store.queue-capacity", "20000", t -> ValueParsers.integer(t, 1, 10_000_000));
+  static final Setting<Long> DEDUP_CACHE_SIZE = Setting.of("dedup.cache-size", "500000",
+      t -> (long) ValueParsers.integer(t, 0, 100_000_000));
+  static final Setting<Duration> DEDUP_TTL = Setting.of("dedup.ttl", "28h",
+      t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofDays(30)));
+  static final Setting<Integer> PROCESS_WORKERS =
+      Setting.of("process.workers", "2", t -> ValueParsers.integer(t, 1, 256));
+
+  /** Every setting, in the order {@code conf/webhookd.yaml} documents them. */
+  public static final List<Setting<?>> ALL = List.of(
+      HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_MAX_BODY_SIZE, HTTP_SHUTDOWN_TIMEOUT,
+      DATA_DIR,
+      OPENPHONE_SECRETS, OPENPHONE_SECRETS_FILE, OPENPHONE_TIMESTAMP_TOLERANCE,
+      STORE_SQLITE_SYNCHRONOUS, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
+      DEDUP_CACHE_SIZE, DEDUP_TTL,
+      PROCESS_WORKERS);
+
+  private final Map<String, String> fileValues;
+  private final Map<String, String> env;
+
+  private SettingsLoader(Map<String, String> fileValues, Map<String, String> env) {
+    this.fileValues = fileValues;
+    this.env = env;
+  }
+
+  /**
+   * @param explicitFile the {@code --config} path, or null
+   * @param env          the process environment
+   */
+  public static Settings load(Path explicitFile, Map<String, String> env) {
+    Path file = explicitFile;
+    if (file == null && env.get("WEBHOOKD_CONFIG") != null && !env.get("WEBHOOKD_CONFIG").isBlank()) {
+      file = Path.of(env.get("WEBHOOKD_CONFIG"));
+    }
+    Map<String, String> fileValues = new LinkedHashMap<>();
+    if (file != null) {
+      fileValues = readYaml(file, true);
+    } else if (Files.isRegularFile(DEFAULT_FILE)) {
+      fileValues = readYaml(DEFAULT_FILE, false);
+    }
+    return new SettingsLoader(fileValues, env).build();
+  }
+
+  private Settings build() {
+    List<String> secrets = new ArrayList<>(value(OPENPHONE_SECRETS));
+    String secretsFile = value(OPENPHONE_SECRETS_FILE);
+    if (!secretsFile.isEmpty()) {
+      secrets.addAll(readSecretsFile(Path.of(secretsFile)));
+    }
+    return new Settings(
+        new Settings.Http(value(HTTP_HOST), value(HTTP_PORT), value(HTTP_INSTANCES),
+            value(HTTP_MAX_BODY_SIZE), value(HTTP_SHUTDOWN_TIMEOUT)),
+        value(DATA_DIR),
+        new Settings.OpenPhone(List.copyOf(new LinkedHashSet<>(secrets)),
+            value(OPENPHONE_TIMESTAMP_TOLERANCE)),
+        new Settings.Store(value(STORE_SQLITE_SYNCHRONOUS), value(STORE_BATCH_SIZE),
+            value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY)),
+        new Settings.Dedup(value(DEDUP_CACHE_SIZE), value(DEDUP_TTL)),
+        new Settings.Processing(value(PROCESS_WORKERS)));
+  }
+
+  private <T> T value(Setting<T> setting) {
+    String text = env.get(setting.envName());
+    if (text == null) {
+      text = fileValues.getOrDefault(setting.key(), setting.defaultText());
+    }
+    try {
+      return setting.parser().apply(text);
+    } catch (IllegalArgumentException e) {
+      String problem = setting.secret() ? "the value is not valid" : e.getMessage();
+      throw new InvalidSettingException(setting.displayName(), problem);
+    }
+  }
+
+  private static List<String> readSecretsFile(Path path) {
+    String name = OPENPHONE_SECRETS_FILE.displayName();
+    try {
+      return Files.readAllLines(path).stream()
+          .map(String::trim)
+          .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+          .flatMap(line -> ValueParsers.list(line).stream())
+          .toList();
+    } catch (NoSuchFileException e) {
+      throw new InvalidSettingException(name, "file " + path + " does not exist");
+    } catch (IOException e) {
+      throw new InvalidSettingException(name, "file " + path + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  private static Map<String, String> readYaml(Path file, boolean mustExist) {
+    Object root;
+    try (Reader reader = Files.newBufferedReader(file)) {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    } catch (NoSuchFileException e) {
+      if (mustExist) {
+        throw new InvalidSettingException("config file " + file + " does not exist");
+      }
+      return Map.of();
+    } catch (IOException e) {
+      throw new InvalidSettingException("config file " + file + " cannot be read: " + e.getMessage());
+    } catch (YAMLException e) {
+      String firstLine = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      throw new InvalidSettingException("config file " + file + " is not valid YAML: " + firstLine);
+    }
+    Map<String, String> flat = new LinkedHashMap<>();
+    if (root == null) {
+      return flat;
+    }
+    if (!(root instanceof Map<?, ?> map)) {
+      throw new InvalidSettingException("config file " + file + " must be a mapping of settings");
+    }
+    flatten("", map, flat);
+    var known = ALL.stream().map(Setting::key).collect(Collectors.toSet());
+    for (String key : flat.keySet()) {
+      if (!known.contains(key)) {
+        throw new InvalidSettingException("unknown setting " + key + " in " + file);
+      }
+    }
+    return flat;
+  }
+
+  private static void flatten(String prefix, Map<?, ?> map, Map<String, String> into) {
+    for (var entry : map.entrySet()) {
+      String key = prefix + entry.getKey();
+      Object value = entry.getValue();
+      if (value instanceof Map<?, ?> nested) {
+        flatten(key + ".", nested, into);
+      } else if (value instanceof List<?> list) {
+        into.put(key, list.stream().map(String::valueOf).collect(Collectors.joining(",")));
+      } else if (value != null) {
+        into.put(key, String.valueOf(value));
+      }
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package io.webhookd.ingest;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.webhookd.config.Settings;
+import io.webhookd.dedup.DedupGuard;
+import io.webhookd.event.ContentHash;
+import io.webhookd.event.InboxEvent;
+import io.webhookd.event.WebhookEvent;
+import io.webhookd.process.EventDispatcher;
+import io.webhookd.store.AppendResult;
+import io.webhookd.store.InboxStore;
+import io.webhookd.store.RejectedRequest;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public webhook listener, one instance per event loop. A request is answered 2xx only after
+ * its event is authenticated, known to be new or already stored, and durably committed.
+ */
+public final class IngestVerticle extends VerticleBase {
+
+  public static final String PATH = "/webhooks/openphone";
+  private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
+
+  private final Settings.Http settings;
+  private final SignatureVerifier verifier;
+  private final DedupGuard dedup;
+  private final InboxStore store;
+  private final EventDispatcher dispatcher;
+  private HttpServer server;
+
+  public IngestVerticle(Settings.Http settings, SignatureVerifier verifier, DedupGuard dedup,
+      InboxStore store, EventDispatcher dispatcher) {
+    this.settings = settings;
+    this.verifier = verifier;
+    this.dedup = dedup;
+    this.store = store;
+    this.dispatcher = dispatcher;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.post(PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()))
+        .handler(this::receive);
+    router.errorHandler(400, ctx -> JsonReplies.error(ctx, 400, "bad_request", "the request is malformed"));
+    router.errorHandler(404, ctx -> JsonReplies.error(ctx, 404, "not_found", "no such endpoint"));
+    router.errorHandler(405, ctx -> JsonReplies.error(ctx, 405, "method_not_allowed", "use POST"));
+    router.errorHandler(413, ctx -> JsonReplies.error(ctx, 413, "payload_too_large",
+        "the body exceeds " + settings.maxBodyBytes() + " bytes"));
+    router.errorHandler(500, ctx -> {
+      LOG.error("unexpected failure on {}", ctx.request().path(), ctx.failure());
+      JsonReplies.error(ctx, 500, "internal_error", "the request could not be handled");
+    });
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(settings.host())
+        .setPort(settings.port()));
+    return server.requestHandler(router).listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Stop accepting, let requests in flight (and their commits) finish.
+    return server.shutdown(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void receive(RoutingContext ctx) {
+    long receivedAt = System.currentTimeMillis();
+    Buffer raw = ctx.body().buffer();
+    byte[] body = raw == null ? new byte[0] : raw.getBytes();
+    Verdict verdict = verifier.verify(ctx.request().headers(), body);
+    if (!verdict.accepted()) {
+      LOG.warn("refused webhook from {}: {} ({})", ctx.request().remoteAddress(), verdict.detail(),
+          verdict.scheme() == null ? "no scheme" : verdict.scheme());
+      boolean stale = verdict.outcome() == Verdict.Outcome.STALE_TIMESTAMP;
+      JsonReplies.error(ctx, 401, stale ? "stale_timestamp" : "invalid_signature",
+          stale ? "the signed timestamp is outside the accepted window" : "the signature is not valid");
+      return;
+    }
+    WebhookEvent event;
+    try {
+      event = EnvelopeParser.parse(body, verdict.scheme(), verdict.webhookId(), receivedAt);
+    } catch (InvalidEnvelopeException e) {
+      reject(ctx, verdict, body, receivedAt, e);
+      return;
+    }
+    String key = event.dedupKey();
+    dedup.knownBy(key)
+        .compose(tier -> tier != null
+            ? Future.succeededFuture(AppendResult.DUPLICATE)
+            : store.append(event).onSuccess(result -> dedup.remember(key)))
+        .onSuccess(result -> {
+          if (result.stored()) {
+            dispatcher.dispatch(new InboxEvent(result.inboxId(), event));
+            JsonReplies.send(ctx, 200, new JsonObject().put("status", "queued").put("event_id", event.eventId()));
+          } else {
+            JsonReplies.send(ctx, 200,
+                new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
+          }
+        })
+        .onFailure(e -> {
+          LOG.error("could not store event {}: {}", event.eventId(), e.getMessage());
+          JsonReplies.error(ctx, 503, "storage_unavailable", "the event could not be stored; retry later");
+        });
+  }
+
+  /** A signed body we cannot read: kept once for an operator, and the sender is told why. */
+  private void reject(RoutingContext ctx, Verdict verdict, byte[] body, long receivedAt, InvalidEnvelopeException e) {
+    String hash = ContentHash.of(body);
+    LOG.warn("signed request with unreadable body {} kept for inspection: {}", hash, e.getMessage());
+    store.quarantine(new RejectedRequest(hash, e.code(), verdict.scheme(),
+            ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), receivedAt, body))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.error("could not keep rejected request {}: {}", hash, ar.cause().getMessage());
+          }
+          JsonReplies.error(ctx, 400, e.code(), e.getMessage());
+        });
+  }
+}

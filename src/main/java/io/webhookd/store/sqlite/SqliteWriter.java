@@ -1,0 +1,235 @@
+package io.webhookd.store.sqlite;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.webhookd.store.StorageUnavailableException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that owns the SQLite connection. Callers queue tasks; the thread takes every task
+ * waiting (up to the batch size, optionally lingering a moment for more), runs them in one
+ * transaction and commits once, so concurrent requests share one fsync (group commit). Results are
+ * handed back on each caller's Vert.x context, so JDBC never runs on an event loop.
+ */
+final class SqliteWriter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
+
+  /** Work for the writer thread. */
+  interface Task<T> {
+    T run(Session session) throws SQLException;
+  }
+
+  /** What a task sees: the connection, with statements prepared once and reused. */
+  static final class Session {
+    private final Connection connection;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+    private Session(Connection connection) {
+      this.connection = connection;
+    }
+
+    PreparedStatement prepare(String sql) throws SQLException {
+      PreparedStatement statement = statements.get(sql);
+      if (statement == null) {
+        statement = connection.prepareStatement(sql);
+        statements.put(sql, statement);
+      }
+      return statement;
+    }
+
+    private void closeStatements() {
+      for (PreparedStatement statement : statements.values()) {
+        try {
+          statement.close();
+        } catch (SQLException e) {
+          LOG.debug("closing a statement failed", e);
+        }
+      }
+      statements.clear();
+    }
+  }
+
+  private record Queued<T>(Task<T> task, Promise<T> promise, Context context) {
+  }
+
+  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null);
+
+  private final Connection connection;
+  private final Session session;
+  private final BlockingQueue<Queued<?>> queue;
+  private final int batchSize;
+  private final long lingerNanos;
+  private final Thread thread;
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private volatile boolean accepting = true;
+
+  SqliteWriter(Connection connection, int batchSize, Duration linger, int queueCapacity) throws SQLException {
+    this.connection = connection;
+    this.connection.setAutoCommit(false);
+    this.session = new Session(connection);
+    this.queue = new ArrayBlockingQueue<>(queueCapacity + 1);
+    this.batchSize = batchSize;
+    this.lingerNanos = linger.toNanos();
+    this.thread = new Thread(this::loop, "webhookd-sqlite-writer");
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  <T> Future<T> submit(Task<T> task) {
+    Promise<T> promise = Promise.promise();
+    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext()))) {
+      return Future.failedFuture(new StorageUnavailableException(
+          accepting ? "the write queue is full" : "the store is closed", null));
+    }
+    return promise.future();
+  }
+
+  /** Stops taking tasks, runs every task already queued, then closes the connection. */
+  CompletableFuture<Void> close() {
+    if (accepting) {
+      accepting = false;
+      // The queue has one slot more than its capacity, kept for this marker.
+      queue.offer(STOP);
+    }
+    return stopped;
+  }
+
+  private void loop() {
+    List<Queued<?>> batch = new ArrayList<>(batchSize);
+    try {
+      while (true) {
+        Queued<?> first = queue.take();
+        boolean stop = first == STOP;
+        if (!stop) {
+          batch.add(first);
+          stop = fill(batch);
+        }
+        if (!batch.isEmpty()) {
+          runBatch(batch);
+          batch.clear();
+        }
+        if (stop) {
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      accepting = false;
+      failQueued();
+      session.closeStatements();
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        LOG.warn("closing the SQLite connection failed: {}", e.getMessage());
+      }
+      stopped.complete(null);
+    }
+  }
+
+  /** Whatever is still queued after the loop ended (it died) is refused, never left hanging. */
+  private void failQueued() {
+    List<Queued<?>> left = new ArrayList<>();
+    queue.drainTo(left);
+    left.remove(STOP);
+    deliver(left, null, new StorageUnavailableException("the store is closed", null));
+  }
+
+  /** Adds what is waiting, lingering for more if configured. Returns true on the stop marker. */
+  private boolean fill(List<Queued<?>> batch) throws InterruptedException {
+    long deadline = System.nanoTime() + lingerNanos;
+    while (batch.size() < batchSize) {
+      Queued<?> next = queue.poll();
+      if (next == null && lingerNanos > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        next = queue.poll(left, TimeUnit.NANOSECONDS);
+      }
+      if (next == null) {
+        break;
+      }
+      if (next == STOP) {
+        return true;
+      }
+      batch.add(next);
+    }
+    return false;
+  }
+
+  private void runBatch(List<Queued<?>> batch) {
+    Object[] results = new Object[batch.size()];
+    try {
+      for (int i = 0; i < batch.size(); i++) {
+        results[i] = batch.get(i).task().run(session);
+      }
+      connection.commit();
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      if (batch.size() > 1) {
+        // One bad task must not fail its neighbours: run each in a transaction of its own.
+        for (Queued<?> queued : batch) {
+          runBatch(List.of(queued));
+        }
+        return;
+      }
+      LOG.error("SQLite write failed: {}", e.getMessage());
+      Throwable failure = e instanceof SQLException
+          ? new StorageUnavailableException("SQLite write failed", e) : e;
+      deliver(batch, null, failure);
+      return;
+    }
+    deliver(batch, results, null);
+  }
+
+  private void rollback() {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      LOG.warn("SQLite rollback failed: {}", e.getMessage());
+    }
+  }
+
+  /** Completes the promises, one hop per caller context rather than one per task. */
+  private static void deliver(List<Queued<?>> batch, Object[] results, Throwable failure) {
+    Map<Context, List<Runnable>> byContext = new IdentityHashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Queued<?> queued = batch.get(i);
+      Runnable completion = completion(queued, results == null ? null : results[i], failure);
+      if (queued.context() == null) {
+        completion.run();
+      } else {
+        byContext.computeIfAbsent(queued.context(), c -> new ArrayList<>()).add(completion);
+      }
+    }
+    byContext.forEach((context, completions) -> context.runOnContext(v -> completions.forEach(Runnable::run)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> Runnable completion(Queued<T> queued, Object result, Throwable failure) {
+    return failure != null
+        ? () -> queued.promise().fail(failure)
+        : () -> queued.promise().complete((T) result);
+  }
+}
