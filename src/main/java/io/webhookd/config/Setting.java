@@ -8,6 +8,8 @@ import java.util.function.Function;
  * default, and how its text becomes a value.
  *
  * @param <T> the parsed type
+ * @param secret whether the value is (or may hold) a secret: its parser's messages never echo the
+ *               value, and it is never printed
  */
 public record Setting<T>(String key, String defaultText, Function<String, T> parser, boolean secret) {
 

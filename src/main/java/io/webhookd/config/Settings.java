@@ -9,14 +9,20 @@ import java.util.List;
  */
 public record Settings(
     Http http,
+    Management management,
     Path dataDir,
     OpenPhone openphone,
     Store store,
+    Postgres postgres,
     Dedup dedup,
     Processing processing) {
 
   /** The public webhook listener. {@code instances} 0 means one verticle per core. */
   public record Http(String host, int port, int instances, long maxBodyBytes, Duration shutdownTimeout) {
+  }
+
+  /** The management listener (health, readiness); loopback unless configured otherwise. */
+  public record Management(String host, int port) {
   }
 
   /**
@@ -36,12 +42,42 @@ public record Settings(
       SqliteSynchronous sqliteSynchronous, int batchSize, Duration batchDelay, int queueCapacity) {
   }
 
-  /** The in-process tier of the dedup guard. */
-  public record Dedup(long cacheSize, Duration ttl) {
+  /**
+   * The shared PostgreSQL store; when {@code url} is empty the embedded SQLite store is used.
+   * The URL may carry a password, so it is never printed.
+   */
+  public record Postgres(String url, int poolSize) {
+    public boolean enabled() {
+      return !url.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Postgres[" + (enabled() ? "configured" : "off") + ", poolSize=" + poolSize + "]";
+    }
   }
 
-  /** The worker verticles that process stored events. */
-  public record Processing(int workers) {
+  /**
+   * The dedup guard's tiers: in-process Caffeine, then Redis when {@code redisUrl} is set.
+   * A Redis answer slower than {@code redisTimeout} counts as "not known".
+   */
+  public record Dedup(long cacheSize, Duration ttl, String redisUrl, Duration redisTimeout) {
+    @Override
+    public String toString() {
+      return "Dedup[cacheSize=" + cacheSize + ", ttl=" + ttl + ", redis="
+          + (redisUrl.isEmpty() ? "off" : "configured") + ", redisTimeout=" + redisTimeout + "]";
+    }
+  }
+
+  /**
+   * Processing: worker verticles, and how this instance claims events from the store.
+   *
+   * @param instanceId  the owner name on this instance's leases
+   * @param lease       how long a claim holds without renewal; another instance takes over after it
+   * @param pollInterval how often the store is asked for due work when nothing wakes the scheduler
+   */
+  public record Processing(int workers, String instanceId, Duration lease, Duration pollInterval,
+      int claimBatch, int maxInFlight) {
   }
 
   /** SQLite's {@code PRAGMA synchronous}; FULL syncs the WAL on every commit. */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -36,6 +37,10 @@ public final class SettingsLoader {
       Setting.of("http.max-body-size", "1MiB", t -> ValueParsers.bytes(t, 1024, 64L << 20));
   static final Setting<Duration> HTTP_SHUTDOWN_TIMEOUT = Setting.of("http.shutdown-timeout", "30s",
       t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMinutes(10)));
+  static final Setting<String> MANAGEMENT_HOST =
+      Setting.of("management.host", "127.0.0.1", ValueParsers::nonBlank);
+  static final Setting<Integer> MANAGEMENT_PORT =
+      Setting.of("management.port", "8081", t -> ValueParsers.integer(t, 0, 65535));
   static final Setting<Path> DATA_DIR =
       Setting.of("data-dir", "./data", t -> Path.of(ValueParsers.nonBlank(t)));
   static final Setting<List<String>> OPENPHONE_SECRETS =
@@ -53,21 +58,42 @@ public final class SettingsLoader {
       t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMillis(100)));
   static final Setting<Integer> STORE_QUEUE_CAPACITY =
       Setting.of("store.queue-capacity", "20000", t -> ValueParsers.integer(t, 1, 10_000_000));
+  static final Setting<String> PG_URL = Setting.secret("pg.url", "", SettingsLoader::postgresUrl);
+  static final Setting<Integer> PG_POOL_SIZE =
+      Setting.of("pg.pool-size", "8", t -> ValueParsers.integer(t, 1, 200));
   static final Setting<Long> DEDUP_CACHE_SIZE = Setting.of("dedup.cache-size", "500000",
       t -> (long) ValueParsers.integer(t, 0, 100_000_000));
   static final Setting<Duration> DEDUP_TTL = Setting.of("dedup.ttl", "28h",
       t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofDays(30)));
+  static final Setting<String> REDIS_URL =
+      Setting.secret("redis.url", "", SettingsLoader::redisUrl);
+  static final Setting<Duration> REDIS_TIMEOUT = Setting.of("redis.timeout", "250ms",
+      t -> ValueParsers.duration(t, Duration.ofMillis(1), Duration.ofSeconds(10)));
   static final Setting<Integer> PROCESS_WORKERS =
       Setting.of("process.workers", "2", t -> ValueParsers.integer(t, 1, 256));
+  static final Setting<String> PROCESS_INSTANCE_ID =
+      Setting.of("process.instance-id", "", String::trim);
+  static final Setting<Duration> PROCESS_LEASE = Setting.of("process.lease", "30s",
+      t -> ValueParsers.duration(t, Duration.ofMillis(100), Duration.ofHours(1)));
+  static final Setting<Duration> PROCESS_POLL_INTERVAL = Setting.of("process.poll-interval", "500ms",
+      t -> ValueParsers.duration(t, Duration.ofMillis(10), Duration.ofMinutes(1)));
+  static final Setting<Integer> PROCESS_CLAIM_BATCH =
+      Setting.of("process.claim-batch", "500", t -> ValueParsers.integer(t, 1, 10_000));
+  static final Setting<Integer> PROCESS_MAX_IN_FLIGHT =
+      Setting.of("process.max-in-flight", "5000", t -> ValueParsers.integer(t, 1, 1_000_000));
 
   /** Every setting, in the order {@code conf/webhookd.yaml} documents them. */
   public static final List<Setting<?>> ALL = List.of(
       HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_MAX_BODY_SIZE, HTTP_SHUTDOWN_TIMEOUT,
+      MANAGEMENT_HOST, MANAGEMENT_PORT,
       DATA_DIR,
       OPENPHONE_SECRETS, OPENPHONE_SECRETS_FILE, OPENPHONE_TIMESTAMP_TOLERANCE,
       STORE_SQLITE_SYNCHRONOUS, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
+      PG_URL, PG_POOL_SIZE,
       DEDUP_CACHE_SIZE, DEDUP_TTL,
-      PROCESS_WORKERS);
+      REDIS_URL, REDIS_TIMEOUT,
+      PROCESS_WORKERS, PROCESS_INSTANCE_ID, PROCESS_LEASE, PROCESS_POLL_INTERVAL, PROCESS_CLAIM_BATCH,
+      PROCESS_MAX_IN_FLIGHT);
 
   private final Map<String, String> fileValues;
   private final Map<String, String> env;
@@ -104,13 +130,39 @@ public final class SettingsLoader {
     return new Settings(
         new Settings.Http(value(HTTP_HOST), value(HTTP_PORT), value(HTTP_INSTANCES),
             value(HTTP_MAX_BODY_SIZE), value(HTTP_SHUTDOWN_TIMEOUT)),
+        new Settings.Management(value(MANAGEMENT_HOST), value(MANAGEMENT_PORT)),
         value(DATA_DIR),
         new Settings.OpenPhone(List.copyOf(new LinkedHashSet<>(secrets)),
             value(OPENPHONE_TIMESTAMP_TOLERANCE)),
         new Settings.Store(value(STORE_SQLITE_SYNCHRONOUS), value(STORE_BATCH_SIZE),
             value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY)),
-        new Settings.Dedup(value(DEDUP_CACHE_SIZE), value(DEDUP_TTL)),
-        new Settings.Processing(value(PROCESS_WORKERS)));
+        new Settings.Postgres(value(PG_URL), value(PG_POOL_SIZE)),
+        new Settings.Dedup(value(DEDUP_CACHE_SIZE), value(DEDUP_TTL), value(REDIS_URL),
+            value(REDIS_TIMEOUT)),
+        new Settings.Processing(value(PROCESS_WORKERS), instanceId(value(PROCESS_INSTANCE_ID)),
+            value(PROCESS_LEASE), value(PROCESS_POLL_INTERVAL), value(PROCESS_CLAIM_BATCH),
+            value(PROCESS_MAX_IN_FLIGHT)));
+  }
+
+  /** A fresh name per process unless configured, so a restarted instance never inherits claims. */
+  private static String instanceId(String configured) {
+    return configured.isEmpty() ? "webhookd-" + UUID.randomUUID().toString().substring(0, 8) : configured;
+  }
+
+  private static String postgresUrl(String text) {
+    String url = text.trim();
+    if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
+      throw new IllegalArgumentException("must look like postgresql://user[:password]@host:port/db");
+    }
+    return url;
+  }
+
+  private static String redisUrl(String text) {
+    String url = text.trim();
+    if (!url.isEmpty() && !url.startsWith("redis://") && !url.startsWith("rediss://")) {
+      throw new IllegalArgumentException("must look like redis://[:password@]host:port[/db]");
+    }
+    return url;
   }
 
   private <T> T value(Setting<T> setting) {
@@ -121,8 +173,7 @@ public final class SettingsLoader {
     try {
       return setting.parser().apply(text);
     } catch (IllegalArgumentException e) {
-      String problem = setting.secret() ? "the value is not valid" : e.getMessage();
-      throw new InvalidSettingException(setting.displayName(), problem);
+      throw new InvalidSettingException(setting.displayName(), e.getMessage());
     }
   }
 

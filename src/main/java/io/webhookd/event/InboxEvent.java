@@ -1,7 +1,10 @@
 package io.webhookd.event;
 
 /**
- * A webhook event once it is durably stored: the inbox row id plus the event.
+ * A webhook event once it is durably stored.
+ *
+ * @param inboxId the inbox row id
+ * @param attempt which processing attempt this claim is, from 1
  */
-public record InboxEvent(long inboxId, WebhookEvent event) {
+public record InboxEvent(long inboxId, int attempt, WebhookEvent event) {
 }

@@ -13,12 +13,11 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.webhookd.config.Settings;
 import io.webhookd.dedup.DedupGuard;
 import io.webhookd.event.ContentHash;
-import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
-import io.webhookd.process.EventDispatcher;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
+import io.webhookd.web.JsonReplies;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,16 +35,19 @@ public final class IngestVerticle extends VerticleBase {
   private final SignatureVerifier verifier;
   private final DedupGuard dedup;
   private final InboxStore store;
-  private final EventDispatcher dispatcher;
+  private final Runnable newWork;
   private HttpServer server;
 
+  /**
+   * @param newWork told after each commit of a new event, so that processing claims it at once
+   */
   public IngestVerticle(Settings.Http settings, SignatureVerifier verifier, DedupGuard dedup,
-      InboxStore store, EventDispatcher dispatcher) {
+      InboxStore store, Runnable newWork) {
     this.settings = settings;
     this.verifier = verifier;
     this.dedup = dedup;
     this.store = store;
-    this.dispatcher = dispatcher;
+    this.newWork = newWork;
   }
 
   @Override
@@ -102,7 +104,7 @@ public final class IngestVerticle extends VerticleBase {
             : store.append(event).onSuccess(result -> dedup.remember(key)))
         .onSuccess(result -> {
           if (result.stored()) {
-            dispatcher.dispatch(new InboxEvent(result.inboxId(), event));
+            newWork.run();
             JsonReplies.send(ctx, 200, new JsonObject().put("status", "queued").put("event_id", event.eventId()));
           } else {
             JsonReplies.send(ctx, 200,

@@ -24,11 +24,6 @@ public final class EventDispatcher {
     vertx.eventBus().registerDefaultCodec(InboxEvent.class, new InboxEventCodec());
   }
 
-  /** Fire and forget: a lost hand-off is recovered from the store, never from memory. */
-  public void dispatch(InboxEvent event) {
-    vertx.eventBus().send(ADDRESS, event);
-  }
-
   /** Completes when a worker has finished with the event. */
   public Future<Void> dispatchAndWait(InboxEvent event) {
     return vertx.eventBus().<Void>request(ADDRESS, event, options).mapEmpty();

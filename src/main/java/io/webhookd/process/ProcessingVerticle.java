@@ -10,19 +10,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker that takes stored events off the bus and moves them through their inbox states:
- * pending, processing, processed. An event already processed (a redelivery after a crash) is
- * acknowledged without being handled again.
+ * A worker that processes claimed events handed to it over the bus and marks them processed.
+ * If the claim was taken over meanwhile (this instance stalled past its lease), the completion is
+ * refused by the store and the event counts as handled elsewhere.
  */
 public final class ProcessingVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingVerticle.class);
 
   private final InboxStore store;
+  private final String owner;
   private MessageConsumer<InboxEvent> consumer;
 
-  public ProcessingVerticle(InboxStore store) {
+  public ProcessingVerticle(InboxStore store, String owner) {
     this.store = store;
+    this.owner = owner;
   }
 
   @Override
@@ -38,15 +40,15 @@ public final class ProcessingVerticle extends VerticleBase {
 
   private void onEvent(Message<InboxEvent> message) {
     InboxEvent inbox = message.body();
-    store.markProcessing(inbox.inboxId())
-        .compose(claimed -> claimed ? handle(inbox).compose(v -> store.markProcessed(inbox.inboxId()))
-            : Future.succeededFuture())
-        .onSuccess(v -> message.reply(null))
-        .onFailure(e -> {
-          // The event stays pending/processing in the store and is taken up again on restart.
-          LOG.warn("processing event {} failed: {}", inbox.event().eventId(), e.toString());
-          message.fail(500, "processing failed");
-        });
+    handle(inbox)
+        .compose(v -> store.complete(inbox.inboxId(), owner))
+        .onSuccess(completed -> {
+          if (!completed) {
+            LOG.warn("event {} was taken over by another claim before it completed", inbox.event().eventId());
+          }
+          message.reply(null);
+        })
+        .onFailure(e -> message.fail(500, e.getMessage()));
   }
 
   /** Handlers arrive with the processing pipeline; until then an event needs no work. */

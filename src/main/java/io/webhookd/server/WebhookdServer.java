@@ -3,24 +3,34 @@ package io.webhookd.server;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.RedisOptions;
 import io.webhookd.config.Settings;
 import io.webhookd.dedup.DedupGuard;
+import io.webhookd.dedup.DedupTier;
 import io.webhookd.dedup.LocalDedupTier;
+import io.webhookd.dedup.RedisDedupTier;
 import io.webhookd.ingest.IngestVerticle;
 import io.webhookd.ingest.SignatureVerifier;
+import io.webhookd.observe.HealthCheck;
+import io.webhookd.observe.ManagementVerticle;
+import io.webhookd.observe.Readiness;
 import io.webhookd.process.EventDispatcher;
-import io.webhookd.process.PendingRecovery;
 import io.webhookd.process.ProcessingVerticle;
+import io.webhookd.process.WorkScheduler;
 import io.webhookd.store.InboxStore;
+import io.webhookd.store.postgres.PgInboxStore;
 import io.webhookd.store.sqlite.SqliteInboxStore;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Wires the service together and takes it down in order: the listener first (draining requests
- * in flight and their commits), then the workers, then the store, then Vert.x.
+ * in flight and their commits), then the scheduler and the workers, then the store, then Vert.x.
  */
 public final class WebhookdServer {
 
@@ -28,49 +38,76 @@ public final class WebhookdServer {
 
   private final Vertx vertx;
   private final InboxStore store;
-  private final String ingestDeployment;
-  private final String processingDeployment;
+  private final Redis redis;
+  private final List<String> deploymentsInStopOrder;
 
-  private WebhookdServer(Vertx vertx, InboxStore store, String ingestDeployment, String processingDeployment) {
+  private WebhookdServer(Vertx vertx, InboxStore store, Redis redis, List<String> deploymentsInStopOrder) {
     this.vertx = vertx;
     this.store = store;
-    this.ingestDeployment = ingestDeployment;
-    this.processingDeployment = processingDeployment;
+    this.redis = redis;
+    this.deploymentsInStopOrder = deploymentsInStopOrder;
   }
 
   /** Starts everything; blocking, so call it from {@code main}, never from an event loop. */
   public static WebhookdServer start(Settings settings) throws Exception {
     Vertx vertx = Vertx.builder().build();
     InboxStore store = null;
+    Redis redis = null;
     try {
-      store = SqliteInboxStore.open(settings.dataDir(), settings.store());
-      EventDispatcher.registerCodec(vertx);
-      EventDispatcher dispatcher = new EventDispatcher(vertx, 60_000);
+      store = settings.postgres().enabled()
+          ? PgInboxStore.open(vertx, settings.postgres(), settings.store())
+          : SqliteInboxStore.open(settings.dataDir(), settings.store());
+      InboxStore checkedStore = store;
+      List<HealthCheck> checks = new ArrayList<>();
+      checks.add(HealthCheck.of("store", () -> checkedStore.check()
+          .map(v -> HealthCheck.Result.healthy())
+          .otherwise(e -> HealthCheck.Result.of(HealthCheck.Status.UNHEALTHY, "storage unavailable"))));
+      List<DedupTier> tiers = new ArrayList<>();
+      tiers.add(new LocalDedupTier(settings.dedup().cacheSize(), settings.dedup().ttl()));
+      if (!settings.dedup().redisUrl().isEmpty()) {
+        redis = Redis.createClient(vertx, new RedisOptions()
+            .setConnectionString(settings.dedup().redisUrl())
+            .setMaxPoolSize(16)
+            .setMaxPoolWaiting(2048));
+        RedisDedupTier redisTier = new RedisDedupTier(
+            RedisAPI.api(redis), settings.dedup().ttl(), settings.dedup().redisTimeout());
+        // Opens the first connection before traffic arrives; a failure is logged by the tier and
+        // ingest goes on without it.
+        redisTier.ping().otherwiseEmpty().await();
+        tiers.add(redisTier);
+        // Without Redis the service still deduplicates (in process, and finally in the store).
+        checks.add(HealthCheck.of("redis", () -> redisTier.ping()
+            .map(v -> HealthCheck.Result.healthy())
+            .otherwise(e -> HealthCheck.Result.of(HealthCheck.Status.DEGRADED, "Redis unreachable"))));
+      }
+      DedupGuard dedup = new DedupGuard(tiers);
       if (settings.openphone().secrets().isEmpty()) {
         LOG.warn("no OpenPhone signing secret is configured (WEBHOOKD_OPENPHONE_SECRETS): every webhook"
             + " will be refused with 401");
       }
       SignatureVerifier verifier = new SignatureVerifier(
           settings.openphone().secrets(), settings.openphone().timestampTolerance(), Clock.systemUTC());
-      DedupGuard dedup = new DedupGuard(List.of(
-          new LocalDedupTier(settings.dedup().cacheSize(), settings.dedup().ttl())));
 
-      long lastIdBeforeStart = store.lastId().await();
+      EventDispatcher.registerCodec(vertx);
+      EventDispatcher dispatcher = new EventDispatcher(vertx, settings.processing().lease().toMillis());
+      Settings.Processing processing = settings.processing();
       InboxStore finalStore = store;
-      String processing = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore),
+      String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, processing.instanceId()),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
-              .setInstances(settings.processing().workers())).await();
+              .setInstances(processing.workers())).await();
+      WorkScheduler scheduler = new WorkScheduler(store, dispatcher, processing, processing.instanceId());
+      String scheduling = vertx.deployVerticle(scheduler).await();
       int httpInstances = settings.http().instances() > 0
           ? settings.http().instances() : Runtime.getRuntime().availableProcessors();
       String ingest = vertx.deployVerticle(
-          () -> new IngestVerticle(settings.http(), verifier, dedup, finalStore, dispatcher),
+          () -> new IngestVerticle(settings.http(), verifier, dedup, finalStore, scheduler::wake),
           new DeploymentOptions().setInstances(httpInstances)).await();
-      LOG.info("webhookd listening on http://{}:{}{} ({} listeners, {} workers)", settings.http().host(),
-          settings.http().port(), IngestVerticle.PATH, httpInstances, settings.processing().workers());
-
-      new PendingRecovery(store, dispatcher).run(lastIdBeforeStart)
-          .onFailure(e -> LOG.error("recovering unfinished events failed; they are retried at the next start", e));
-      return new WebhookdServer(vertx, store, ingest, processing);
+      String management = vertx.deployVerticle(new ManagementVerticle(
+          settings.management().host(), settings.management().port(), new Readiness(checks))).await();
+      LOG.info("webhookd {} listening on http://{}:{}{} ({} listeners, {} workers; management on {}:{})",
+          processing.instanceId(), settings.http().host(), settings.http().port(), IngestVerticle.PATH,
+          httpInstances, processing.workers(), settings.management().host(), settings.management().port());
+      return new WebhookdServer(vertx, store, redis, List.of(ingest, scheduling, workers, management));
     } catch (Exception | Error e) {
       if (store != null) {
         store.close().await();
@@ -83,9 +120,13 @@ public final class WebhookdServer {
   /** Graceful stop; blocking. */
   public void stop() {
     LOG.info("stopping: draining requests in flight");
-    vertx.undeploy(ingestDeployment).await();
-    vertx.undeploy(processingDeployment).await();
+    for (String deployment : deploymentsInStopOrder) {
+      vertx.undeploy(deployment).await();
+    }
     store.close().await();
+    if (redis != null) {
+      redis.close();
+    }
     vertx.close().await();
     LOG.info("stopped");
   }

@@ -3,12 +3,18 @@ package io.webhookd.store;
 import io.vertx.core.Future;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
+import java.util.Collection;
 import java.util.List;
 
 /**
  * The durable inbox: the port every storage adapter implements. An event is acknowledged to the
  * sender only after {@link #append} succeeded, so whatever this returns as stored is on disk.
  * Methods never block the caller; results arrive on the caller's Vert.x context.
+ *
+ * <p>Processing is shared through the store: an instance claims due events with a lease, and an
+ * event whose lease expired (its instance died) can be claimed again. Where several instances share
+ * a store, a claim also leases the events' partitions, so two instances never work on one
+ * conversation at the same time.
  */
 public interface InboxStore {
 
@@ -22,21 +28,33 @@ public interface InboxStore {
   Future<Void> quarantine(RejectedRequest request);
 
   /**
-   * Moves a pending (or crash-orphaned processing) event to processing.
-   * @return false when the event is already processed, so it must not be handled again
+   * Claims up to {@code limit} events that are due (pending and due, or processing with an
+   * expired lease) for {@code owner} until now + {@code leaseMillis}; oldest first.
    */
-  Future<Boolean> markProcessing(long inboxId);
+  Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit);
 
-  Future<Void> markProcessed(long inboxId);
+  /**
+   * Marks a claimed event processed.
+   * @return false when {@code owner} no longer holds its claim (it was taken over)
+   */
+  Future<Boolean> complete(long inboxId, String owner);
 
-  /** Events left pending or processing with {@code afterId < id <= upToId}, oldest first. */
-  Future<List<InboxEvent>> unfinished(long afterId, long upToId, int limit);
+  /**
+   * Gives a claimed event back unprocessed: it is pending again and due at {@code dueAt}.
+   */
+  Future<Void> abandon(long inboxId, String owner, long dueAt);
 
-  /** The newest inbox id, 0 when empty. */
-  Future<Long> lastId();
+  /** Extends every claim and partition lease {@code owner} holds to now + {@code leaseMillis}. */
+  Future<Void> renew(String owner, long leaseMillis);
+
+  /** Gives up {@code owner}'s leases on partitions it has no more work for. */
+  Future<Void> release(String owner, Collection<String> partitionKeys);
 
   /** The status of one event, or null if no such event is stored. */
   Future<InboxStatus> status(String source, String eventId);
+
+  /** Succeeds when the store can be read and written; for readiness. */
+  Future<Void> check();
 
   /** Finishes queued writes, then releases the storage. */
   Future<Void> close();

@@ -12,11 +12,15 @@ CREATE TABLE inbox_events (
   body             BLOB    NOT NULL,
   status           TEXT    NOT NULL, -- pending, processing, processed
   attempts         INTEGER NOT NULL DEFAULT 0,
+  due_at           INTEGER NOT NULL, -- a pending event is not claimed before this
+  lease_owner      TEXT,             -- the instance processing it
+  lease_until      INTEGER,          -- after this another claim may take it over
   updated_at       INTEGER NOT NULL,
   UNIQUE (source, event_id)
 );
 
-CREATE INDEX inbox_events_unfinished ON inbox_events (id) WHERE status IN ('pending', 'processing');
+CREATE INDEX inbox_events_due ON inbox_events (due_at, id) WHERE status = 'pending';
+CREATE INDEX inbox_events_leased ON inbox_events (lease_until) WHERE status = 'processing';
 
 -- Signed requests that could not be read as events, kept once per distinct body for an operator.
 CREATE TABLE rejected_requests (

@@ -16,6 +16,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -35,21 +37,30 @@ public final class SqliteInboxStore implements InboxStore {
   private static final String INSERT_EVENT = """
       INSERT INTO inbox_events
         (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
-         body, status, attempts, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)
+         body, status, attempts, due_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
       ON CONFLICT (source, event_id) DO NOTHING
       RETURNING id""";
-  private static final String MARK_PROCESSING = """
-      UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, updated_at = ?
-      WHERE id = ? AND status IN ('pending', 'processing')""";
-  private static final String MARK_PROCESSED =
-      "UPDATE inbox_events SET status = 'processed', updated_at = ? WHERE id = ?";
-  private static final String UNFINISHED = """
-      SELECT id, source, event_id, event_type, occurred_at, partition_key, received_at,
-             signature_scheme, body
-      FROM inbox_events
-      WHERE status IN ('pending', 'processing') AND id > ? AND id <= ?
-      ORDER BY id LIMIT ?""";
+  private static final String CLAIM = """
+      UPDATE inbox_events
+      SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+      WHERE id IN (
+        SELECT id FROM inbox_events WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
+      RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
+                signature_scheme, body""";
+  private static final String COMPLETE = """
+      UPDATE inbox_events SET status = 'processed', lease_owner = NULL, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND status = 'processing' AND lease_owner = ?""";
+  private static final String ABANDON = """
+      UPDATE inbox_events SET status = 'pending', due_at = ?, lease_owner = NULL, lease_until = NULL,
+        updated_at = ?
+      WHERE id = ? AND status = 'processing' AND lease_owner = ?""";
+  private static final String RENEW =
+      "UPDATE inbox_events SET lease_until = ? WHERE status = 'processing' AND lease_owner = ?";
+  // One process owns the file, so whatever it finds in processing at start-up was orphaned by a crash.
+  private static final String ORPHANS = """
+      UPDATE inbox_events SET status = 'pending', lease_owner = NULL, lease_until = NULL
+      WHERE status = 'processing'""";
   private static final String QUARANTINE = """
       INSERT INTO rejected_requests
         (body_sha256, reason, signature_scheme, content_type, first_seen_at, last_seen_at, times_seen, body)
@@ -77,6 +88,12 @@ public final class SqliteInboxStore implements InboxStore {
     config.setBusyTimeout(5_000);
     config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
     Connection connection = config.createConnection(url);
+    try (var statement = connection.createStatement()) {
+      int orphans = statement.executeUpdate(ORPHANS);
+      if (orphans > 0) {
+        LOG.info("{} events left in processing by the previous run are pending again", orphans);
+      }
+    }
     SqliteWriter writer = new SqliteWriter(
         connection, settings.batchSize(), settings.batchDelay(), settings.queueCapacity());
     writer.start();
@@ -105,7 +122,9 @@ public final class SqliteInboxStore implements InboxStore {
       insert.setLong(6, event.receivedAt());
       insert.setString(7, event.scheme());
       insert.setBytes(8, event.body());
-      insert.setLong(9, System.currentTimeMillis());
+      long now = System.currentTimeMillis();
+      insert.setLong(9, now);
+      insert.setLong(10, now);
       try (ResultSet rs = insert.executeQuery()) {
         return rs.next() ? new AppendResult(true, rs.getLong(1)) : AppendResult.DUPLICATE;
       }
@@ -129,52 +148,76 @@ public final class SqliteInboxStore implements InboxStore {
   }
 
   @Override
-  public Future<Boolean> markProcessing(long inboxId) {
+  public Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit) {
     return writer.submit(session -> {
-      PreparedStatement update = session.prepare(MARK_PROCESSING);
+      long now = System.currentTimeMillis();
+      PreparedStatement claim = session.prepare(CLAIM);
+      claim.setString(1, owner);
+      claim.setLong(2, now + leaseMillis);
+      claim.setLong(3, now);
+      claim.setLong(4, now);
+      claim.setInt(5, limit);
+      List<InboxEvent> events = new ArrayList<>();
+      try (ResultSet rs = claim.executeQuery()) {
+        while (rs.next()) {
+          events.add(new InboxEvent(rs.getLong(1), rs.getInt(2), new WebhookEvent(rs.getString(3),
+              rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7), rs.getLong(8),
+              rs.getString(9), rs.getBytes(10))));
+        }
+      }
+      events.sort(Comparator.comparingLong(InboxEvent::inboxId));
+      return events;
+    });
+  }
+
+  @Override
+  public Future<Boolean> complete(long inboxId, String owner) {
+    return writer.submit(session -> {
+      PreparedStatement update = session.prepare(COMPLETE);
       update.setLong(1, System.currentTimeMillis());
       update.setLong(2, inboxId);
+      update.setString(3, owner);
       return update.executeUpdate() == 1;
     });
   }
 
   @Override
-  public Future<Void> markProcessed(long inboxId) {
+  public Future<Void> abandon(long inboxId, String owner, long dueAt) {
     return writer.submit(session -> {
-      PreparedStatement update = session.prepare(MARK_PROCESSED);
-      update.setLong(1, System.currentTimeMillis());
-      update.setLong(2, inboxId);
+      PreparedStatement update = session.prepare(ABANDON);
+      update.setLong(1, dueAt);
+      update.setLong(2, System.currentTimeMillis());
+      update.setLong(3, inboxId);
+      update.setString(4, owner);
       update.executeUpdate();
       return null;
     });
   }
 
   @Override
-  public Future<List<InboxEvent>> unfinished(long afterId, long upToId, int limit) {
+  public Future<Void> renew(String owner, long leaseMillis) {
     return writer.submit(session -> {
-      PreparedStatement select = session.prepare(UNFINISHED);
-      select.setLong(1, afterId);
-      select.setLong(2, upToId);
-      select.setInt(3, limit);
-      List<InboxEvent> events = new ArrayList<>();
-      try (ResultSet rs = select.executeQuery()) {
-        while (rs.next()) {
-          events.add(new InboxEvent(rs.getLong(1), new WebhookEvent(rs.getString(2), rs.getString(3),
-              rs.getString(4), rs.getLong(5), rs.getString(6), rs.getLong(7), rs.getString(8),
-              rs.getBytes(9))));
-        }
-      }
-      return events;
+      PreparedStatement update = session.prepare(RENEW);
+      update.setLong(1, System.currentTimeMillis() + leaseMillis);
+      update.setString(2, owner);
+      update.executeUpdate();
+      return null;
     });
   }
 
+  /** Partitions need no lease here: one process owns the SQLite file and orders its own work. */
   @Override
-  public Future<Long> lastId() {
+  public Future<Void> release(String owner, Collection<String> partitionKeys) {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> check() {
     return writer.submit(session -> {
-      try (ResultSet rs = session.prepare("SELECT COALESCE(MAX(id), 0) FROM inbox_events").executeQuery()) {
+      try (ResultSet rs = session.prepare("SELECT 1").executeQuery()) {
         rs.next();
-        return rs.getLong(1);
       }
+      return null;
     });
   }
 

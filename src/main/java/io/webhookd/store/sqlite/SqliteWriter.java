@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.webhookd.store.Completions;
 import io.webhookd.store.StorageUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,7 +12,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -211,25 +211,17 @@ final class SqliteWriter {
     }
   }
 
-  /** Completes the promises, one hop per caller context rather than one per task. */
+  @SuppressWarnings("unchecked")
   private static void deliver(List<Queued<?>> batch, Object[] results, Throwable failure) {
-    Map<Context, List<Runnable>> byContext = new IdentityHashMap<>();
+    Completions completions = new Completions();
     for (int i = 0; i < batch.size(); i++) {
-      Queued<?> queued = batch.get(i);
-      Runnable completion = completion(queued, results == null ? null : results[i], failure);
-      if (queued.context() == null) {
-        completion.run();
+      Queued<Object> queued = (Queued<Object>) batch.get(i);
+      if (failure != null) {
+        completions.fail(queued.promise(), queued.context(), failure);
       } else {
-        byContext.computeIfAbsent(queued.context(), c -> new ArrayList<>()).add(completion);
+        completions.succeed(queued.promise(), queued.context(), results[i]);
       }
     }
-    byContext.forEach((context, completions) -> context.runOnContext(v -> completions.forEach(Runnable::run)));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> Runnable completion(Queued<T> queued, Object result, Throwable failure) {
-    return failure != null
-        ? () -> queued.promise().fail(failure)
-        : () -> queued.promise().complete((T) result);
+    completions.flush();
   }
 }

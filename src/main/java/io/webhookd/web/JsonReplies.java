@@ -1,4 +1,4 @@
-package io.webhookd.ingest;
+package io.webhookd.web;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Every answer the webhook port gives is a short JSON object; errors are
+ * Every answer the service gives over HTTP is a short JSON object; errors are
  * {@code {"error":"<code>","message":"<short text>"}} and never carry internal detail.
  */
 public final class JsonReplies {

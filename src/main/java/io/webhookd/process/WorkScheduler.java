@@ -1,0 +1,189 @@
+package io.webhookd.process;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.webhookd.config.Settings;
+import io.webhookd.event.InboxEvent;
+import io.webhookd.store.InboxStore;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Claims due events from the store and feeds them to the workers: one event at a time per
+ * partition (conversation), in the order of the events' own timestamps, different partitions in
+ * parallel. It claims when woken by a fresh commit and on a poll timer (for retries that come due,
+ * events another instance received, and claims whose lease expired), and keeps its leases alive
+ * while it works.
+ *
+ * <p>All its state is confined to its event loop; {@link #wake()} may be called from any thread.
+ */
+public final class WorkScheduler extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WorkScheduler.class);
+  private static final Comparator<InboxEvent> EVENT_ORDER = Comparator
+      .comparingLong((InboxEvent e) -> e.event().occurredAt())
+      .thenComparingLong(InboxEvent::inboxId);
+
+  private final InboxStore store;
+  private final EventDispatcher dispatcher;
+  private final Settings.Processing settings;
+  private final String owner;
+  private final AtomicBoolean wakePending = new AtomicBoolean();
+
+  /** Partitions with an event in a worker; the queue holds their next events. */
+  private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
+  /** Partitions that ran out of work since the last claim; their leases are given up. */
+  private final Set<String> drained = new HashSet<>();
+  /** Claimed events not yet finished; a claim that returns one of them again is ignored. */
+  private final Set<Long> inFlightIds = new HashSet<>();
+  private Promise<Void> idle;
+  private int inFlight;
+  private boolean claiming;
+  private boolean claimAgain;
+  private boolean stopping;
+  private boolean claimFailureLogged;
+
+  public WorkScheduler(InboxStore store, EventDispatcher dispatcher, Settings.Processing settings, String owner) {
+    this.store = store;
+    this.dispatcher = dispatcher;
+    this.settings = settings;
+    this.owner = owner;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(settings.pollInterval().toMillis(), id -> claim());
+    long renewEvery = Math.max(1, settings.lease().toMillis() / 3);
+    vertx.setPeriodic(renewEvery, id -> renew());
+    claim();
+    return Future.succeededFuture();
+  }
+
+  /** Stops claiming and lets the events in workers finish, for at most one lease. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    idle = Promise.promise();
+    if (inFlight == 0) {
+      idle.tryComplete();
+    }
+    return idle.future()
+        .timeout(settings.lease().toMillis(), TimeUnit.MILLISECONDS)
+        .recover(e -> Future.succeededFuture())
+        .compose(v -> releaseDrained());
+  }
+
+  /** A new event was committed: claim soon. Cheap and safe from any thread. */
+  public void wake() {
+    if (wakePending.compareAndSet(false, true)) {
+      context.runOnContext(v -> {
+        wakePending.set(false);
+        claim();
+      });
+    }
+  }
+
+  private void claim() {
+    if (stopping) {
+      return;
+    }
+    int room = settings.maxInFlight() - inFlight;
+    if (claiming || room <= 0) {
+      claimAgain = true;
+      return;
+    }
+    claiming = true;
+    claimAgain = false;
+    int limit = Math.min(room, settings.claimBatch());
+    releaseDrained()
+        .compose(v -> store.claim(owner, settings.lease().toMillis(), limit))
+        .onComplete(ar -> {
+          claiming = false;
+          if (ar.succeeded()) {
+            claimFailureLogged = false;
+            ar.result().forEach(this::enqueue);
+            if (ar.result().size() == limit) {
+              claimAgain = true;
+            }
+          } else if (!claimFailureLogged) {
+            claimFailureLogged = true;
+            LOG.warn("claiming events failed, will retry: {}", ar.cause().getMessage());
+          }
+          if (claimAgain) {
+            claim();
+          }
+        });
+  }
+
+  private void enqueue(InboxEvent event) {
+    if (!inFlightIds.add(event.inboxId())) {
+      return;
+    }
+    inFlight++;
+    String partition = event.event().partitionKey();
+    PriorityQueue<InboxEvent> queue = busy.get(partition);
+    if (queue != null) {
+      queue.add(event);
+      return;
+    }
+    drained.remove(partition);
+    queue = new PriorityQueue<>(EVENT_ORDER);
+    queue.add(event);
+    busy.put(partition, queue);
+    next(partition, queue);
+  }
+
+  private void next(String partition, PriorityQueue<InboxEvent> queue) {
+    InboxEvent event = queue.poll();
+    if (event == null) {
+      busy.remove(partition);
+      drained.add(partition);
+      return;
+    }
+    dispatcher.dispatchAndWait(event).onComplete(ar -> {
+      inFlight--;
+      inFlightIds.remove(event.inboxId());
+      if (ar.failed()) {
+        // The claim stays in the store; it is given back so that it can be claimed again.
+        LOG.warn("event {} was not processed: {}", event.event().eventId(), ar.cause().getMessage());
+        store.abandon(event.inboxId(), owner, System.currentTimeMillis() + settings.pollInterval().toMillis());
+      }
+      next(partition, queue);
+      if (stopping && inFlight == 0) {
+        idle.tryComplete();
+      } else if (claimAgain) {
+        claim();
+      }
+    });
+  }
+
+  private void renew() {
+    if (inFlight > 0 || !busy.isEmpty()) {
+      store.renew(owner, settings.lease().toMillis())
+          .onFailure(e -> LOG.warn("renewing leases failed: {}", e.getMessage()));
+    }
+  }
+
+  private Future<Void> releaseDrained() {
+    if (drained.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<String> partitions = new ArrayList<>(drained);
+    drained.clear();
+    return store.release(owner, partitions).recover(e -> {
+      LOG.debug("releasing partition leases failed; they expire by themselves: {}", e.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+}

@@ -1,0 +1,133 @@
+package io.webhookd.store.postgres;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import io.webhookd.store.Completions;
+import io.webhookd.store.StorageUnavailableException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Group commit for one statement: items queued from any event loop are written together with
+ * {@code executeBatch} in one transaction, a few transactions at a time. While those commit, new
+ * items gather for the next batch, so the batch size follows the load.
+ *
+ * @param <I> the item written
+ * @param <O> what each item's row set turns into
+ */
+final class PgBatchWriter<I, O> {
+
+  private record Queued<I, O>(I item, Promise<O> promise, Context context) {
+  }
+
+  private final Pool pool;
+  private final String sql;
+  private final Function<I, Tuple> toTuple;
+  private final Function<RowSet<Row>, O> fromRows;
+  private final Comparator<I> lockOrder;
+  private final int batchSize;
+  private final int maxConcurrentBatches;
+  private final int capacity;
+  private final ConcurrentLinkedQueue<Queued<I, O>> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger running = new AtomicInteger();
+
+  /**
+   * @param lockOrder the order items are written in, the same in every batch, so that concurrent
+   *                  batches (of this or another instance) take row locks in one order and never
+   *                  deadlock
+   */
+  PgBatchWriter(Pool pool, String sql, Function<I, Tuple> toTuple, Function<RowSet<Row>, O> fromRows,
+      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity) {
+    this.pool = pool;
+    this.sql = sql;
+    this.toTuple = toTuple;
+    this.fromRows = fromRows;
+    this.lockOrder = lockOrder;
+    this.batchSize = batchSize;
+    this.maxConcurrentBatches = maxConcurrentBatches;
+    this.capacity = capacity;
+  }
+
+  Future<O> write(I item) {
+    if (queued.incrementAndGet() > capacity) {
+      queued.decrementAndGet();
+      return Future.failedFuture(new StorageUnavailableException("the write queue is full", null));
+    }
+    Promise<O> promise = Promise.promise();
+    queue.add(new Queued<>(item, promise, Vertx.currentContext()));
+    startBatches();
+    return promise.future();
+  }
+
+  private void startBatches() {
+    while (!queue.isEmpty()) {
+      int now = running.get();
+      if (now >= maxConcurrentBatches) {
+        return; // a running batch starts the next one when it finishes
+      }
+      if (running.compareAndSet(now, now + 1)) {
+        List<Queued<I, O>> batch = take();
+        if (batch.isEmpty()) {
+          running.decrementAndGet();
+          continue;
+        }
+        run(batch, true);
+      }
+    }
+  }
+
+  private List<Queued<I, O>> take() {
+    List<Queued<I, O>> batch = new ArrayList<>();
+    Queued<I, O> next;
+    while (batch.size() < batchSize && (next = queue.poll()) != null) {
+      batch.add(next);
+    }
+    queued.addAndGet(-batch.size());
+    batch.sort((a, b) -> lockOrder.compare(a.item(), b.item()));
+    return batch;
+  }
+
+  private void run(List<Queued<I, O>> batch, boolean mayRetry) {
+    List<Tuple> tuples = new ArrayList<>(batch.size());
+    batch.forEach(q -> tuples.add(toTuple.apply(q.item())));
+    pool.withTransaction(conn -> conn.preparedQuery(sql).executeBatch(tuples))
+        .onComplete(ar -> {
+          if (ar.failed() && mayRetry && retryable(ar.cause())) {
+            run(batch, false);
+            return;
+          }
+          Completions completions = new Completions();
+          RowSet<Row> rows = ar.succeeded() ? ar.result() : null;
+          for (Queued<I, O> q : batch) {
+            if (rows != null) {
+              completions.succeed(q.promise(), q.context(), fromRows.apply(rows));
+              rows = rows.next();
+            } else {
+              completions.fail(q.promise(), q.context(),
+                  new StorageUnavailableException("PostgreSQL write failed: " + ar.cause().getMessage(), ar.cause()));
+            }
+          }
+          completions.flush();
+          running.decrementAndGet();
+          startBatches();
+        });
+  }
+
+  /** Serialization failures and deadlocks succeed when run again. */
+  private static boolean retryable(Throwable failure) {
+    return failure instanceof PgException pg
+        && ("40001".equals(pg.getSqlState()) || "40P01".equals(pg.getSqlState()));
+  }
+}

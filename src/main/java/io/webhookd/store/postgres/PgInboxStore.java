@@ -1,0 +1,245 @@
+package io.webhookd.store.postgres;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import io.webhookd.config.Settings;
+import io.webhookd.event.InboxEvent;
+import io.webhookd.event.WebhookEvent;
+import io.webhookd.store.AppendResult;
+import io.webhookd.store.InboxStatus;
+import io.webhookd.store.InboxStore;
+import io.webhookd.store.RejectedRequest;
+import io.webhookd.store.StorageUnavailableException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared inbox on PostgreSQL, for several instances at once. Appends and completions are
+ * group-committed ({@code executeBatch} in one transaction); claims lease partitions first, so two
+ * instances never process one conversation at the same time, then take the due events of those
+ * partitions with {@code FOR UPDATE SKIP LOCKED}.
+ */
+public final class PgInboxStore implements InboxStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PgInboxStore.class);
+
+  private static final String INSERT_EVENT = """
+      INSERT INTO inbox_events
+        (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
+         body, status, attempts, due_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
+      ON CONFLICT (source, event_id) DO NOTHING
+      RETURNING id""";
+  private static final String COMPLETE = """
+      UPDATE inbox_events SET status = 'processed', lease_owner = NULL, lease_until = NULL, updated_at = $1
+      WHERE id = $2 AND status = 'processing' AND lease_owner = $3""";
+  /** Partitions with due work that are free, expired, or already ours; locked in key order. */
+  private static final String LEASE_PARTITIONS = """
+      WITH candidates AS (
+        SELECT DISTINCT partition_key FROM (
+          (SELECT partition_key FROM inbox_events
+           WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2)
+          UNION ALL
+          (SELECT partition_key FROM inbox_events
+           WHERE status = 'processing' AND lease_until < $1 LIMIT $2)
+        ) due
+        ORDER BY partition_key
+      )
+      INSERT INTO partition_leases (partition_key, owner, lease_until)
+      SELECT partition_key, $3, $4 FROM candidates
+      ON CONFLICT (partition_key) DO UPDATE
+        SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+        WHERE partition_leases.owner = EXCLUDED.owner OR partition_leases.lease_until < $1
+      RETURNING partition_key""";
+  private static final String CLAIM_EVENTS = """
+      UPDATE inbox_events
+      SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+      WHERE id IN (
+        SELECT id FROM inbox_events
+        WHERE partition_key = ANY($4)
+          AND ((status = 'pending' AND due_at <= $3) OR (status = 'processing' AND lease_until < $3))
+        ORDER BY due_at, id
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
+                signature_scheme, body""";
+  private static final String ABANDON = """
+      UPDATE inbox_events SET status = 'pending', due_at = $1, lease_owner = NULL, lease_until = NULL,
+        updated_at = $2
+      WHERE id = $3 AND status = 'processing' AND lease_owner = $4""";
+  private static final String RENEW_EVENTS =
+      "UPDATE inbox_events SET lease_until = $1 WHERE status = 'processing' AND lease_owner = $2";
+  private static final String RENEW_PARTITIONS =
+      "UPDATE partition_leases SET lease_until = $1 WHERE owner = $2";
+  private static final String RELEASE =
+      "DELETE FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)";
+  private static final String QUARANTINE = """
+      INSERT INTO rejected_requests
+        (body_sha256, reason, signature_scheme, content_type, first_seen_at, last_seen_at, times_seen, body)
+      VALUES ($1, $2, $3, $4, $5, $5, 1, $6)
+      ON CONFLICT (body_sha256) DO UPDATE
+        SET last_seen_at = EXCLUDED.last_seen_at, times_seen = rejected_requests.times_seen + 1""";
+
+  private record Completion(long inboxId, String owner) {
+  }
+
+  private final Pool pool;
+  private final PgBatchWriter<WebhookEvent, AppendResult> appends;
+  private final PgBatchWriter<Completion, Boolean> completions;
+
+  private PgInboxStore(Pool pool, Settings.Store store, int poolSize) {
+    this.pool = pool;
+    int concurrentBatches = Math.max(1, poolSize / 2);
+    this.appends = new PgBatchWriter<>(pool, INSERT_EVENT, PgInboxStore::insertTuple,
+        rows -> rows.size() > 0 ? new AppendResult(true, rows.iterator().next().getLong(0)) : AppendResult.DUPLICATE,
+        Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
+        store.batchSize(), concurrentBatches, store.queueCapacity());
+    this.completions = new PgBatchWriter<>(pool, COMPLETE,
+        c -> Tuple.of(System.currentTimeMillis(), c.inboxId(), c.owner()),
+        rows -> rows.rowCount() == 1,
+        Comparator.comparingLong(Completion::inboxId),
+        store.batchSize(), concurrentBatches, store.queueCapacity());
+  }
+
+  /**
+   * Migrates the schema (blocking, over JDBC) and opens the pool. Call from start-up code, never
+   * from an event loop.
+   */
+  public static PgInboxStore open(Vertx vertx, Settings.Postgres settings, Settings.Store store) {
+    PgConnectOptions connect = PgConnectOptions.fromUri(settings.url());
+    migrate(connect);
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(settings.poolSize()))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    LOG.info("inbox store: PostgreSQL {}:{}/{}", connect.getHost(), connect.getPort(), connect.getDatabase());
+    return new PgInboxStore(pool, store, settings.poolSize());
+  }
+
+  static void migrate(PgConnectOptions connect) {
+    String jdbcUrl = "jdbc:postgresql://" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
+    Flyway.configure()
+        .dataSource(jdbcUrl, connect.getUser(), connect.getPassword())
+        .locations("classpath:db/migration/postgresql")
+        .load()
+        .migrate();
+  }
+
+  private static Tuple insertTuple(WebhookEvent event) {
+    long now = System.currentTimeMillis();
+    return Tuple.tuple(List.of(event.source(), event.eventId(), event.type(), event.occurredAt(),
+        event.partitionKey(), event.receivedAt(), event.scheme(), Buffer.buffer(event.body()), now));
+  }
+
+  @Override
+  public Future<AppendResult> append(WebhookEvent event) {
+    return appends.write(event);
+  }
+
+  @Override
+  public Future<Void> quarantine(RejectedRequest request) {
+    return pool.preparedQuery(QUARANTINE)
+        .execute(Tuple.tuple(Arrays.asList(request.bodySha256(), request.reason(), request.scheme(),
+            request.contentType(), request.receivedAt(), Buffer.buffer(request.body()))))
+        .<Void>mapEmpty()
+        .recover(PgInboxStore::unavailable);
+  }
+
+  @Override
+  public Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit) {
+    return pool.withTransaction(conn -> {
+      long now = System.currentTimeMillis();
+      long until = now + leaseMillis;
+      return conn.preparedQuery(LEASE_PARTITIONS).execute(Tuple.of(now, limit, owner, until))
+          .compose(leased -> {
+            if (leased.rowCount() == 0) {
+              return Future.succeededFuture(List.<InboxEvent>of());
+            }
+            List<String> partitions = new ArrayList<>(leased.rowCount());
+            leased.forEach(row -> partitions.add(row.getString(0)));
+            return claimEvents(conn, owner, until, now, partitions, limit);
+          });
+    });
+  }
+
+  private static Future<List<InboxEvent>> claimEvents(
+      SqlConnection conn, String owner, long until, long now, List<String> partitions, int limit) {
+    return conn.preparedQuery(CLAIM_EVENTS)
+        .execute(Tuple.tuple().addString(owner).addLong(until).addLong(now)
+            .addArrayOfString(partitions.toArray(new String[0])).addInteger(limit))
+        .map(rows -> {
+          List<InboxEvent> events = new ArrayList<>(rows.rowCount());
+          for (Row row : rows) {
+            events.add(new InboxEvent(row.getLong(0), row.getInteger(1), new WebhookEvent(
+                row.getString(2), row.getString(3), row.getString(4), row.getLong(5), row.getString(6),
+                row.getLong(7), row.getString(8), row.getBuffer(9).getBytes())));
+          }
+          events.sort(Comparator.comparingLong(InboxEvent::inboxId));
+          return events;
+        });
+  }
+
+  @Override
+  public Future<Boolean> complete(long inboxId, String owner) {
+    return completions.write(new Completion(inboxId, owner));
+  }
+
+  @Override
+  public Future<Void> abandon(long inboxId, String owner, long dueAt) {
+    return pool.preparedQuery(ABANDON)
+        .execute(Tuple.of(dueAt, System.currentTimeMillis(), inboxId, owner))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<Void> renew(String owner, long leaseMillis) {
+    Tuple args = Tuple.of(System.currentTimeMillis() + leaseMillis, owner);
+    return pool.preparedQuery(RENEW_EVENTS).execute(args)
+        .compose(v -> pool.preparedQuery(RENEW_PARTITIONS).execute(args))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<Void> release(String owner, Collection<String> partitionKeys) {
+    return pool.preparedQuery(RELEASE)
+        .execute(Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0])))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<InboxStatus> status(String source, String eventId) {
+    return pool.preparedQuery("SELECT status FROM inbox_events WHERE source = $1 AND event_id = $2")
+        .execute(Tuple.of(source, eventId))
+        .map(rows -> rows.rowCount() == 0 ? null : InboxStatus.fromDb(rows.iterator().next().getString(0)));
+  }
+
+  @Override
+  public Future<Void> check() {
+    return pool.query("SELECT 1").execute().mapEmpty();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  private static <T> Future<T> unavailable(Throwable failure) {
+    return Future.failedFuture(new StorageUnavailableException("PostgreSQL write failed: " + failure.getMessage(), failure));
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * The PostgreSQL adapter of the inbox store (vertx-pg-client), which several instances share:
+ * group-committed appends, partition leases and {@code FOR UPDATE SKIP LOCKED} claims.
+ */
+package io.webhookd.store.postgres;

@@ -1,0 +1,44 @@
+-- The inbox: every authenticated webhook, stored once per (source, event_id) before it is acknowledged.
+-- Times are epoch milliseconds, as in the SQLite schema, so both adapters map rows the same way.
+CREATE TABLE inbox_events (
+  id               BIGSERIAL PRIMARY KEY,
+  source           TEXT     NOT NULL,
+  event_id         TEXT     NOT NULL,
+  event_type       TEXT     NOT NULL,
+  occurred_at      BIGINT   NOT NULL,
+  partition_key    TEXT     NOT NULL,
+  received_at      BIGINT   NOT NULL,
+  signature_scheme TEXT     NOT NULL,
+  body             BYTEA    NOT NULL,
+  status           TEXT     NOT NULL, -- pending, processing, processed
+  attempts         INTEGER  NOT NULL DEFAULT 0,
+  due_at           BIGINT   NOT NULL, -- a pending event is not claimed before this
+  lease_owner      TEXT,              -- the instance processing it
+  lease_until      BIGINT,            -- after this another claim may take it over
+  updated_at       BIGINT   NOT NULL,
+  UNIQUE (source, event_id)
+);
+
+CREATE INDEX inbox_events_due ON inbox_events (due_at, id) WHERE status = 'pending';
+CREATE INDEX inbox_events_leased ON inbox_events (lease_until) WHERE status = 'processing';
+CREATE INDEX inbox_events_partition ON inbox_events (partition_key, occurred_at, id)
+  WHERE status IN ('pending', 'processing');
+
+-- Which instance may process a conversation: instances never work on the same partition at once.
+CREATE TABLE partition_leases (
+  partition_key TEXT   PRIMARY KEY,
+  owner         TEXT   NOT NULL,
+  lease_until   BIGINT NOT NULL
+);
+
+-- Signed requests that could not be read as events, kept once per distinct body for an operator.
+CREATE TABLE rejected_requests (
+  body_sha256      TEXT     PRIMARY KEY,
+  reason           TEXT     NOT NULL,
+  signature_scheme TEXT,
+  content_type     TEXT,
+  first_seen_at    BIGINT   NOT NULL,
+  last_seen_at     BIGINT   NOT NULL,
+  times_seen       INTEGER  NOT NULL,
+  body             BYTEA    NOT NULL
+);
