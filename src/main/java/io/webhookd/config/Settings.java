@@ -37,9 +37,12 @@ public record Settings(
     }
   }
 
-  /** The embedded SQLite inbox and its group commit. */
-  public record Store(
-      SqliteSynchronous sqliteSynchronous, int batchSize, Duration batchDelay, int queueCapacity) {
+  /**
+   * The inbox store and its group commit. A commit slower than {@code commitTimeout} is answered
+   * 503 (the sender retries; if the commit did land, the retry is a duplicate).
+   */
+  public record Store(SqliteSynchronous sqliteSynchronous, int batchSize, Duration batchDelay,
+      int queueCapacity, Duration commitTimeout) {
   }
 
   /**

@@ -58,6 +58,8 @@ public final class SettingsLoader {
       t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMillis(100)));
   static final Setting<Integer> STORE_QUEUE_CAPACITY =
       Setting.of("store.queue-capacity", "20000", t -> ValueParsers.integer(t, 1, 10_000_000));
+  static final Setting<Duration> STORE_COMMIT_TIMEOUT = Setting.of("store.commit-timeout", "5s",
+      t -> ValueParsers.duration(t, Duration.ofMillis(100), Duration.ofMinutes(1)));
   static final Setting<String> PG_URL = Setting.secret("pg.url", "", SettingsLoader::postgresUrl);
   static final Setting<Integer> PG_POOL_SIZE =
       Setting.of("pg.pool-size", "8", t -> ValueParsers.integer(t, 1, 200));
@@ -89,6 +91,7 @@ public final class SettingsLoader {
       DATA_DIR,
       OPENPHONE_SECRETS, OPENPHONE_SECRETS_FILE, OPENPHONE_TIMESTAMP_TOLERANCE,
       STORE_SQLITE_SYNCHRONOUS, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
+      STORE_COMMIT_TIMEOUT,
       PG_URL, PG_POOL_SIZE,
       DEDUP_CACHE_SIZE, DEDUP_TTL,
       REDIS_URL, REDIS_TIMEOUT,
@@ -135,7 +138,7 @@ public final class SettingsLoader {
         new Settings.OpenPhone(List.copyOf(new LinkedHashSet<>(secrets)),
             value(OPENPHONE_TIMESTAMP_TOLERANCE)),
         new Settings.Store(value(STORE_SQLITE_SYNCHRONOUS), value(STORE_BATCH_SIZE),
-            value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY)),
+            value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY), value(STORE_COMMIT_TIMEOUT)),
         new Settings.Postgres(value(PG_URL), value(PG_POOL_SIZE)),
         new Settings.Dedup(value(DEDUP_CACHE_SIZE), value(DEDUP_TTL), value(REDIS_URL),
             value(REDIS_TIMEOUT)),

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -39,6 +40,7 @@ final class PgBatchWriter<I, O> {
   private final int batchSize;
   private final int maxConcurrentBatches;
   private final int capacity;
+  private final long timeoutMillis;
   private final ConcurrentLinkedQueue<Queued<I, O>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
@@ -49,7 +51,7 @@ final class PgBatchWriter<I, O> {
    *                  deadlock
    */
   PgBatchWriter(Pool pool, String sql, Function<I, Tuple> toTuple, Function<RowSet<Row>, O> fromRows,
-      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity) {
+      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis) {
     this.pool = pool;
     this.sql = sql;
     this.toTuple = toTuple;
@@ -58,6 +60,7 @@ final class PgBatchWriter<I, O> {
     this.batchSize = batchSize;
     this.maxConcurrentBatches = maxConcurrentBatches;
     this.capacity = capacity;
+    this.timeoutMillis = timeoutMillis;
   }
 
   Future<O> write(I item) {
@@ -103,6 +106,9 @@ final class PgBatchWriter<I, O> {
     List<Tuple> tuples = new ArrayList<>(batch.size());
     batch.forEach(q -> tuples.add(toTuple.apply(q.item())));
     pool.withTransaction(conn -> conn.preparedQuery(sql).executeBatch(tuples))
+        // A hung database must not hang the sender: it gets 503 and retries. Should the commit
+        // still land, the retry is answered as a duplicate.
+        .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
         .onComplete(ar -> {
           if (ar.failed() && mayRetry && retryable(ar.cause())) {
             run(batch, false);

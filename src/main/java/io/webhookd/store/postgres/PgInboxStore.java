@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,12 +109,12 @@ public final class PgInboxStore implements InboxStore {
     this.appends = new PgBatchWriter<>(pool, INSERT_EVENT, PgInboxStore::insertTuple,
         rows -> rows.size() > 0 ? new AppendResult(true, rows.iterator().next().getLong(0)) : AppendResult.DUPLICATE,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
-        store.batchSize(), concurrentBatches, store.queueCapacity());
+        store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
     this.completions = new PgBatchWriter<>(pool, COMPLETE,
         c -> Tuple.of(System.currentTimeMillis(), c.inboxId(), c.owner()),
         rows -> rows.rowCount() == 1,
         Comparator.comparingLong(Completion::inboxId),
-        store.batchSize(), concurrentBatches, store.queueCapacity());
+        store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
   }
 
   /**
@@ -124,7 +125,11 @@ public final class PgInboxStore implements InboxStore {
     PgConnectOptions connect = PgConnectOptions.fromUri(settings.url());
     migrate(connect);
     Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(settings.poolSize()))
+        .with(new PoolOptions()
+            .setMaxSize(settings.poolSize())
+            .setMaxWaitQueueSize(10_000)
+            .setConnectionTimeout((int) store.commitTimeout().toMillis())
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectingTo(connect)
         .using(vertx)
         .build();

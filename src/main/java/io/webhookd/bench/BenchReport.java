@@ -1,0 +1,157 @@
+package io.webhookd.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The closing step of {@code scripts/bench}: reads the load generator's JSON summaries, counts the
+ * events the stopped server stored in its SQLite file, checks that every 2xx acknowledgement is a
+ * stored event (and nothing more), and prints the results table with the targets.
+ * Exit status: 0 when the count matches, 1 when it does not; with {@code --strict} also 3 when a
+ * target is missed.
+ */
+@Command(name = "BenchReport", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Checks a benchmark run against the store and prints its results table.")
+public final class BenchReport implements Callable<Integer> {
+
+  @Option(names = "--db", required = true, description = "The server's webhookd.db (server stopped).")
+  Path db;
+
+  @Option(names = "--result", required = true,
+      description = "LABEL=FILE: a LoadGenerator --json summary; repeat for each phase.")
+  Map<String, Path> results = new LinkedHashMap<>();
+
+  @Option(names = "--peak-rss-kb", description = "The server's VmHWM at the end, in KiB.")
+  long peakRssKb = -1;
+
+  @Option(names = "--min-throughput", description = "Target, acknowledged webhooks/s in max mode (default: ${DEFAULT-VALUE}).")
+  double minThroughput = 20_000;
+
+  @Option(names = "--max-p99-ms", description = "Target, p99 in rate mode (default: ${DEFAULT-VALUE}).")
+  double maxP99Ms = 10;
+
+  @Option(names = "--target-rate", description = "The rate the p99 target is set at (default: ${DEFAULT-VALUE}).")
+  double targetRate = 5_000;
+
+  @Option(names = "--strict", description = "Exit 3 when a target is missed.")
+  boolean strict;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchReport()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws IOException, SQLException {
+    List<String> verdicts = new ArrayList<>();
+    boolean targetsMet = true;
+    long acknowledged = 0;
+    long unanswered = 0;
+    StringBuilder table = new StringBuilder();
+    table.append("| phase | load | measured 2xx/s | p50 ms | p99 ms | p99.9 ms | max ms | errors (measured / whole run) "
+        + "| server CPU | generator CPU | other CPU |\n");
+    table.append("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
+    for (Map.Entry<String, Path> entry : results.entrySet()) {
+      JsonObject r = new JsonObject(Files.readString(entry.getValue()));
+      JsonObject measured = r.getJsonObject("measured");
+      JsonObject latency = r.getJsonObject("latency_ms");
+      JsonObject totals = r.getJsonObject("totals");
+      JsonObject errors = r.getJsonObject("errors");
+      JsonObject server = r.getJsonObject("server", new JsonObject());
+      JsonObject generator = r.getJsonObject("generator");
+      JsonObject machine = r.getJsonObject("machine", new JsonObject());
+      boolean rateMode = "rate".equals(r.getString("mode"));
+      acknowledged += totals.getLong("acknowledged");
+      unanswered += totals.getLong("unfinished");
+      long wholeRunErrors = totals.getLong("non_2xx") + totals.getLong("failed") + totals.getLong("unfinished");
+      String load = rateMode
+          ? String.format(Locale.ROOT, "open loop %,.0f req/s, %d conns", r.getDouble("target_rate"), r.getInteger("connections"))
+          : String.format(Locale.ROOT, "closed loop, %d conns", r.getInteger("connections"));
+      String errorText = measured.getLong("errors") + " / " + wholeRunErrors;
+      if (wholeRunErrors > 0) {
+        errorText += " " + errors.getJsonObject("by_status").encode() + " " + errors.getJsonObject("by_failure").encode();
+      }
+      table.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          entry.getKey(), load, measured.getDouble("acknowledged_per_s"),
+          num(latency.getValue("p50")), num(latency.getValue("p99")), num(latency.getValue("p99_9")),
+          num(latency.getValue("max")), errorText, num(server.getValue("cpu_cores")),
+          num(generator.getValue("cpu_cores")), num(machine.getValue("other_processes_cores"))));
+      if (!rateMode) {
+        boolean met = measured.getDouble("acknowledged_per_s") >= minThroughput && measured.getLong("errors") == 0;
+        targetsMet &= met;
+        verdicts.add(String.format(Locale.ROOT, "%s: %,.0f acknowledged webhooks/s (target >= %,.0f, no errors): %s",
+            entry.getKey(), measured.getDouble("acknowledged_per_s"), minThroughput, met ? "MET" : "NOT MET"));
+      } else if (r.getDouble("target_rate") >= targetRate) {
+        Double p99 = latency.getDouble("p99");
+        boolean met = p99 != null && p99 < maxP99Ms && measured.getLong("errors") == 0;
+        targetsMet &= met;
+        verdicts.add(String.format(Locale.ROOT, "%s: p99 %s ms at %,.0f req/s (target < %s ms, no errors): %s",
+            entry.getKey(), num(p99), r.getDouble("target_rate"), num(maxP99Ms), met ? "MET" : "NOT MET"));
+      }
+    }
+    System.out.print(table);
+    System.out.println();
+    if (peakRssKb > 0) {
+      System.out.printf(Locale.ROOT, "server peak RSS (VmHWM): %,.1f MiB%n", peakRssKb / 1024.0);
+    }
+    for (String verdict : verdicts) {
+      System.out.println("target " + verdict);
+    }
+
+    Map<String, Long> byStatus = new LinkedHashMap<>();
+    long stored = countStored(byStatus);
+    boolean matches = stored == acknowledged;
+    System.out.printf(Locale.ROOT, "verification: %,d events stored in %s%s, %,d acknowledged with 2xx%s: %s%n",
+        stored, db.getFileName(), byStatus.isEmpty() ? "" : " " + byStatus, acknowledged,
+        unanswered > 0 ? " (" + unanswered + " requests never answered: they may or may not be stored)" : "",
+        matches ? "OK" : "MISMATCH");
+    if (!matches) {
+      return 1;
+    }
+    return strict && !targetsMet ? 3 : 0;
+  }
+
+  private long countStored(Map<String, Long> byStatus) throws SQLException {
+    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath());
+         Statement statement = connection.createStatement()) {
+      long count;
+      try (ResultSet rs = statement.executeQuery("SELECT COUNT(*) FROM inbox_events")) {
+        rs.next();
+        count = rs.getLong(1);
+      }
+      try (ResultSet rs = statement.executeQuery(
+          "SELECT status, COUNT(*) FROM inbox_events GROUP BY status ORDER BY status")) {
+        while (rs.next()) {
+          byStatus.put(rs.getString(1), rs.getLong(2));
+        }
+      } catch (SQLException e) {
+        // The schema has no status column (any more): the total is what matters.
+        byStatus.clear();
+      }
+      return count;
+    }
+  }
+
+  private static String num(Object value) {
+    if (value == null) {
+      return "-";
+    }
+    double d = ((Number) value).doubleValue();
+    return d >= 100 ? String.format(Locale.ROOT, "%,.0f", d) : String.format(Locale.ROOT, "%.2f", d);
+  }
+}

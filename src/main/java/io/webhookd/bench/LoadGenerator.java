@@ -1,0 +1,435 @@
+package io.webhookd.bench;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Load generator for the webhook port. Two modes:
+ * <ul>
+ *   <li>{@code max}: closed loop, {@code --connections} requests in flight, each followed at once by
+ *   the next: the most acknowledged webhooks per second the server sustains.</li>
+ *   <li>{@code rate}: open loop, sends scheduled at fixed intervals of {@code 1/--rate} whatever the
+ *   server does; latency runs from each request's scheduled time, so a stalled server cannot hide
+ *   its queue (no coordinated omission).</li>
+ * </ul>
+ * Every request is a distinct, validly signed OpenPhone legacy {@code message.received} event. The
+ * run is bounded by {@code --warmup + --duration} (and {@code --max-requests}), then waits at most
+ * {@code --timeout} for the answers in flight, and stops by itself. Sends only to loopback.
+ */
+@Command(
+    name = "LoadGenerator",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = "Sends signed OpenPhone webhooks to a local webhookd and reports throughput, latency "
+        + "and errors.",
+    footer = {"", "Examples:",
+        "  java -cp target/webhookd.jar io.webhookd.bench.LoadGenerator --secret $S --mode max --connections 64",
+        "  java -cp target/webhookd.jar io.webhookd.bench.LoadGenerator --secret $S --mode rate --rate 5000"})
+public final class LoadGenerator implements Callable<Integer> {
+
+  /** Presigned signatures must stay inside the server's 5 minute window until the last send. */
+  static final Duration PRESIGN_WINDOW = Duration.ofSeconds(240);
+
+  enum Mode { max, rate }
+
+  @Option(names = "--url", description = "Webhook endpoint; loopback only (default: ${DEFAULT-VALUE}).")
+  URI url = URI.create("http://127.0.0.1:8080/webhooks/openphone");
+
+  @Option(names = "--secret", defaultValue = "${env:WEBHOOKD_BENCH_SECRET}",
+      description = "The server's OpenPhone signing secret, base64 (default: $WEBHOOKD_BENCH_SECRET).")
+  String secret;
+
+  @Option(names = "--mode", description = "max (closed loop) or rate (open loop) (default: ${DEFAULT-VALUE}).")
+  Mode mode = Mode.max;
+
+  @Option(names = "--rate", description = "Requests per second in rate mode (default: ${DEFAULT-VALUE}).")
+  double rate = 5000;
+
+  @Option(names = "--duration", converter = DurationConverter.class,
+      description = "Measured phase, e.g. 20s (default: 20s).")
+  Duration duration = Duration.ofSeconds(20);
+
+  @Option(names = "--warmup", converter = DurationConverter.class,
+      description = "Unmeasured load before it, same mode (default: 5s).")
+  Duration warmup = Duration.ofSeconds(5);
+
+  @Option(names = "--connections",
+      description = "Connections; in max mode also the requests in flight (default: ${DEFAULT-VALUE}).")
+  int connections = 64;
+
+  @Option(names = "--threads", description = "Event loops of the generator (default: ${DEFAULT-VALUE}).")
+  int threads = 1;
+
+  @Option(names = "--timeout", converter = DurationConverter.class,
+      description = "Per-request timeout, and the longest wait for answers at the end (default: 10s).")
+  Duration timeout = Duration.ofSeconds(10);
+
+  @Option(names = "--max-requests", description = "Hard cap on requests sent (default: ${DEFAULT-VALUE}).")
+  long maxRequests = 10_000_000;
+
+  @Option(names = "--presign", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Sign events before the timed phase (default: true); needs warmup + duration <= 240s.")
+  boolean presign;
+
+  @Option(names = "--expected-rate",
+      description = "Max mode: events to presign per second of the run; faster runs sign the rest "
+          + "when sending (default: ${DEFAULT-VALUE}).")
+  int expectedRate = 50_000;
+
+  @Option(names = "--server-pid",
+      description = "Linux: also report this process's CPU use and RSS over the measured phase.")
+  Long serverPid;
+
+  @Option(names = "--json", description = "Print the summary as JSON on stdout (text goes to stderr).")
+  boolean json;
+
+  @Option(names = "--quiet", description = "No progress lines.")
+  boolean quiet;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new LoadGenerator())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    String problem = validate();
+    if (problem != null) {
+      System.err.println("LoadGenerator: " + problem);
+      return 2;
+    }
+    long totalNanos = warmup.toNanos() + duration.toNanos();
+    long planned = mode == Mode.rate
+        ? Math.min(maxRequests, (long) Math.ceil(rate * totalNanos / 1e9))
+        : Math.min(maxRequests, (long) Math.ceil((double) expectedRate * totalNanos / 1e9));
+    int presigned = presign ? (int) Math.min(planned, Integer.MAX_VALUE - 8) : 0;
+    long signStart = System.nanoTime();
+    SyntheticEvents events = new SyntheticEvents(secret, presigned);
+    progress("prepared %,d signed events of %d bytes in %.1f s", presigned, events.bodyLength(),
+        (System.nanoTime() - signStart) / 1e9);
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(1)
+        .setInternalBlockingPoolSize(1));
+    try {
+      return run(vertx, events, planned);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private Integer run(Vertx vertx, SyntheticEvents events, long planned) throws Exception {
+    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+    long measureStart = start + warmup.toNanos();
+    long measureEnd = measureStart + duration.toNanos();
+    Lane.Run run = new Lane.Run(measureStart, measureEnd, maxRequests, new AtomicLong(), new AtomicLong(),
+        new LongAdder(), new LongAdder());
+    List<Lane> lanes = new ArrayList<>();
+    List<HttpClient> clients = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      // A context of its own per lane: its connections and callbacks stay on one event loop.
+      Context context = vertx.getOrCreateContext();
+      int share = connections / threads + (i < connections % threads ? 1 : 0);
+      HttpClient client = vertx.createHttpClient(
+          new HttpClientOptions()
+              .setKeepAlive(true)
+              .setTcpNoDelay(true)
+              .setKeepAliveTimeout((int) Math.max(60, timeout.toSeconds() * 2)),
+          new PoolOptions().setHttp1MaxSize(Math.max(1, share)).setMaxWaitQueueSize(-1));
+      clients.add(client);
+      lanes.add(new Lane(context, client, url, timeout.toMillis(), events, run));
+    }
+
+    Pacer pacer = null;
+    LockSupport.parkNanos(start - System.nanoTime());
+    if (mode == Mode.max) {
+      for (int i = 0; i < lanes.size(); i++) {
+        int share = connections / threads + (i < connections % threads ? 1 : 0);
+        lanes.get(i).startUsers(share);
+      }
+    } else {
+      pacer = new Pacer(lanes, new Lane.Schedule(start, 1e9 / rate, planned));
+      pacer.start();
+    }
+
+    ProcessSample generatorBefore = null;
+    ProcessSample serverBefore = null;
+    ProcessSample machineBefore = null;
+    ProcessSample generatorAfter = null;
+    ProcessSample serverAfter = null;
+    ProcessSample machineAfter = null;
+    long lastAcked = 0;
+    long lastFailed = 0;
+    long nextTick = start + TimeUnit.SECONDS.toNanos(1);
+    while (true) {
+      long now = System.nanoTime();
+      if (generatorBefore == null && now >= measureStart) {
+        generatorBefore = ProcessSample.ofThisJvm();
+        serverBefore = ProcessSample.of(serverPid);
+        machineBefore = ProcessSample.ofMachine();
+      }
+      if (now >= measureEnd) {
+        generatorAfter = ProcessSample.ofThisJvm();
+        serverAfter = ProcessSample.of(serverPid);
+        machineAfter = ProcessSample.ofMachine();
+        break;
+      }
+      if (now >= nextTick) {
+        long acked = run.acknowledged().sum();
+        long failed = run.failed().sum();
+        progress("%5.1f s %-7s 2xx/s %,8d  errors/s %,6d  in flight %,6d", (now - start) / 1e9,
+            now < measureStart ? "warmup" : "measure", acked - lastAcked, failed - lastFailed,
+            run.inFlight().get());
+        lastAcked = acked;
+        lastFailed = failed;
+        nextTick += TimeUnit.SECONDS.toNanos(1);
+      }
+      long wake = Math.min(nextTick, generatorBefore == null ? measureStart : measureEnd);
+      LockSupport.parkNanos(Math.max(1, wake - System.nanoTime()));
+    }
+    if (pacer != null) {
+      pacer.join(timeout.toMillis() + 1000);
+    }
+    // The window is over: no new sends; wait (bounded) for the answers still in flight.
+    long drainDeadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1);
+    while (run.inFlight().get() > 0 && System.nanoTime() < drainDeadline) {
+      Thread.sleep(5);
+    }
+    long unfinished = Math.max(0, run.inFlight().get());
+
+    List<Lane.Result> results = new ArrayList<>();
+    for (Lane lane : lanes) {
+      results.add(lane.result().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    }
+    for (HttpClient client : clients) {
+      client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    RunReport report = new RunReport(this, events, planned, results, unfinished,
+        pacer == null ? null : pacer.lag(), generatorBefore, generatorAfter, serverBefore, serverAfter,
+        ProcessSample.cores(machineBefore, machineAfter));
+    if (json) {
+      System.out.println(report.toJson().encodePrettily());
+      System.err.print(report.toText());
+    } else {
+      System.out.print(report.toText());
+    }
+    return 0;
+  }
+
+  private String validate() {
+    if (secret == null || secret.isBlank()) {
+      return "--secret is required (or set WEBHOOKD_BENCH_SECRET)";
+    }
+    secret = secret.split(",")[0].trim();
+    if (!"http".equals(url.getScheme()) || url.getHost() == null || url.getPort() <= 0
+        || url.getRawPath() == null || url.getRawPath().isEmpty()) {
+      return "--url must be http://HOST:PORT/PATH, got " + url;
+    }
+    try {
+      for (InetAddress address : InetAddress.getAllByName(url.getHost())) {
+        if (!address.isLoopbackAddress()) {
+          return "--url must point at this machine's loopback (127.0.0.1, ::1, localhost), got " + url.getHost();
+        }
+      }
+    } catch (UnknownHostException e) {
+      return "--url host " + url.getHost() + " does not resolve";
+    }
+    if (duration.compareTo(Duration.ofSeconds(1)) < 0 || duration.compareTo(Duration.ofHours(1)) > 0) {
+      return "--duration must be between 1s and 1h";
+    }
+    if (warmup.isNegative() || warmup.compareTo(Duration.ofMinutes(10)) > 0) {
+      return "--warmup must be between 0s and 10m";
+    }
+    if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(2)) > 0) {
+      return "--timeout must be between 100ms and 2m";
+    }
+    if (presign && warmup.plus(duration).compareTo(PRESIGN_WINDOW) > 0) {
+      return "presigned signatures would leave the server's 5 minute window: keep --warmup + --duration"
+          + " <= " + PRESIGN_WINDOW.toSeconds() + "s, or pass --no-presign";
+    }
+    if (rate <= 0 || rate > 1_000_000) {
+      return "--rate must be in (0, 1000000]";
+    }
+    if (connections < 1 || connections > 10_000) {
+      return "--connections must be between 1 and 10000";
+    }
+    if (threads < 1 || threads > 64 || threads > connections) {
+      return "--threads must be between 1 and 64, and no more than --connections";
+    }
+    if (maxRequests < 1 || maxRequests > 100_000_000) {
+      return "--max-requests must be between 1 and 100000000";
+    }
+    if (expectedRate < 1 || expectedRate > 1_000_000) {
+      return "--expected-rate must be between 1 and 1000000";
+    }
+    return null;
+  }
+
+  private void progress(String format, Object... args) {
+    if (!quiet) {
+      System.err.println(String.format(Locale.ROOT, "[loadgen] " + format, args));
+    }
+  }
+
+  /** Releases due events of the open-loop schedule to their lanes, on a thread of its own. */
+  private static final class Pacer extends Thread {
+
+    private final List<Lane> lanes;
+    private final Lane.Schedule schedule;
+    private volatile long maxLagNanos;
+    private volatile double meanLagNanos;
+
+    Pacer(List<Lane> lanes, Lane.Schedule schedule) {
+      super("loadgen-pacer");
+      setDaemon(true);
+      this.lanes = lanes;
+      this.schedule = schedule;
+    }
+
+    @Override
+    public void run() {
+      long next = 0;
+      long batches = 0;
+      double lagSum = 0;
+      long maxLag = 0;
+      int n = lanes.size();
+      while (next < schedule.total()) {
+        long now = System.nanoTime();
+        long due = schedule.dueAt(now);
+        if (due > next) {
+          long lag = now - schedule.intended(next);
+          maxLag = Math.max(maxLag, lag);
+          lagSum += lag;
+          batches++;
+          for (int k = 0; k < n; k++) {
+            // Events next, next + 1, ... go round-robin to the lanes.
+            long first = next + Math.floorMod(k - next, n);
+            if (first < due) {
+              lanes.get(k).sendScheduled(first, due, n, schedule);
+            }
+          }
+          next = due;
+          continue;
+        }
+        LockSupport.parkNanos(schedule.intended(next) - now);
+      }
+      maxLagNanos = maxLag;
+      meanLagNanos = batches == 0 ? 0 : lagSum / batches;
+    }
+
+    /** How late the pacer released events: mean and max over the run, in nanoseconds. */
+    double[] lag() {
+      return new double[] {meanLagNanos, maxLagNanos};
+    }
+  }
+
+  /** Parses {@code 20s}, {@code 500ms}, {@code 2m}, {@code 1h}; a bare number is seconds. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      String t = text.trim().toLowerCase(Locale.ROOT);
+      try {
+        if (t.endsWith("ms")) {
+          return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+        } else if (t.endsWith("s")) {
+          return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+        } else if (t.endsWith("m")) {
+          return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+        } else if (t.endsWith("h")) {
+          return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+        }
+        return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException("not a duration: " + text + " (e.g. 20s, 500ms, 2m)");
+      }
+    }
+  }
+
+  /** CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). */
+  record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb) {
+
+    static ProcessSample ofThisJvm() {
+      long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+          ? os.getProcessCpuTime() : -1;
+      ProcessSample proc = of(ProcessHandle.current().pid());
+      return new ProcessSample(System.nanoTime(), cpu, proc == null ? -1 : proc.rssKb(),
+          proc == null ? -1 : proc.hwmKb());
+    }
+
+    /** Null when there is no such process or no /proc. */
+    static ProcessSample of(Long pid) {
+      if (pid == null) {
+        return null;
+      }
+      try {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", pid.toString(), "stat"));
+        // Fields after the command name (which may hold spaces), counted from field 3.
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        long rss = -1;
+        long hwm = -1;
+        for (String line : java.nio.file.Files.readAllLines(
+            java.nio.file.Path.of("/proc", pid.toString(), "status"))) {
+          if (line.startsWith("VmRSS:")) {
+            rss = kb(line);
+          } else if (line.startsWith("VmHWM:")) {
+            hwm = kb(line);
+          }
+        }
+        // USER_HZ is 100 on every mainstream Linux build.
+        return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, rss, hwm);
+      } catch (java.io.IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    /** CPU time spent by the whole machine (all processes, user + system + irq), or null. */
+    static ProcessSample ofMachine() {
+      try {
+        String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        // cpu user nice system idle iowait irq softirq steal ...: all but idle and iowait are busy.
+        for (int i = 1; i < Math.min(f.length, 9); i++) {
+          if (i != 4 && i != 5) {
+            busy += Long.parseLong(f[i]);
+          }
+        }
+        return new ProcessSample(System.nanoTime(), busy * 10_000_000L, -1, -1);
+      } catch (java.io.IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    private static long kb(String line) {
+      return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    }
+
+    /** Cores busy on average between two samples. */
+    static double cores(ProcessSample before, ProcessSample after) {
+      if (before == null || after == null || before.cpuNanos() < 0 || after.cpuNanos() < 0) {
+        return Double.NaN;
+      }
+      return (double) (after.cpuNanos() - before.cpuNanos()) / (after.nanoTime() - before.nanoTime());
+    }
+  }
+}

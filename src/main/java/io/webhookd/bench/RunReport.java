@@ -1,0 +1,186 @@
+package io.webhookd.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+
+/** The figures of one load generator run, as text for people and JSON for scripts. */
+final class RunReport {
+
+  private final LoadGenerator options;
+  private final SyntheticEvents events;
+  private final long planned;
+  private final Histogram latency = new Histogram(Lane.HIGHEST_NANOS, 3);
+  private long sent;
+  private long acknowledged;
+  private long measured;
+  private long measuredAcknowledged;
+  private long measuredErrors;
+  private long signedInline;
+  private final long unfinished;
+  private final Map<String, Long> statusErrors = new TreeMap<>();
+  private final Map<String, Long> failures = new TreeMap<>();
+  private final double[] pacerLag;
+  private final double generatorCores;
+  private final double serverCores;
+  private final LoadGenerator.ProcessSample generatorAfter;
+  private final LoadGenerator.ProcessSample serverAfter;
+  private final double machineCores;
+
+  RunReport(LoadGenerator options, SyntheticEvents events, long planned, List<Lane.Result> lanes,
+      long unfinished, double[] pacerLag,
+      LoadGenerator.ProcessSample generatorBefore, LoadGenerator.ProcessSample generatorAfter,
+      LoadGenerator.ProcessSample serverBefore, LoadGenerator.ProcessSample serverAfter, double machineCores) {
+    this.options = options;
+    this.events = events;
+    this.planned = planned;
+    for (Lane.Result lane : lanes) {
+      latency.add(lane.latency());
+      sent += lane.sent();
+      acknowledged += lane.acknowledged();
+      measured += lane.measured();
+      measuredAcknowledged += lane.measuredAcknowledged();
+      measuredErrors += lane.measuredErrors();
+      signedInline += lane.signedInline();
+      lane.statusErrors().forEach((k, v) -> statusErrors.merge(k, v, Long::sum));
+      lane.failures().forEach((k, v) -> failures.merge(k, v, Long::sum));
+    }
+    this.unfinished = unfinished;
+    this.pacerLag = pacerLag;
+    this.generatorCores = LoadGenerator.ProcessSample.cores(generatorBefore, generatorAfter);
+    this.serverCores = LoadGenerator.ProcessSample.cores(serverBefore, serverAfter);
+    this.generatorAfter = generatorAfter;
+    this.serverAfter = serverAfter;
+    this.machineCores = machineCores;
+  }
+
+  private double seconds() {
+    return options.duration.toNanos() / 1e9;
+  }
+
+  private long statusErrorCount() {
+    return statusErrors.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  private long failureCount() {
+    return failures.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  private static double ms(long nanos) {
+    return nanos / 1e6;
+  }
+
+  private double percentileMs(double p) {
+    return latency.getTotalCount() == 0 ? Double.NaN : ms(latency.getValueAtPercentile(p));
+  }
+
+  JsonObject toJson() {
+    JsonObject json = new JsonObject()
+        .put("mode", options.mode.name())
+        .put("url", options.url.toString())
+        .put("connections", options.connections)
+        .put("threads", options.threads)
+        .put("warmup_s", options.warmup.toMillis() / 1000.0)
+        .put("duration_s", seconds());
+    if (options.mode == LoadGenerator.Mode.rate) {
+      json.put("target_rate", options.rate);
+    }
+    json.put("measured", new JsonObject()
+            .put("requests", measured)
+            .put("acknowledged", measuredAcknowledged)
+            .put("errors", measuredErrors)
+            .put("requests_per_s", round(measured / seconds()))
+            .put("acknowledged_per_s", round(measuredAcknowledged / seconds())))
+        .put("latency_ms", new JsonObject()
+            .put("from", options.mode == LoadGenerator.Mode.rate ? "scheduled send time" : "actual send time")
+            .put("count", latency.getTotalCount())
+            .put("mean", round3(latency.getTotalCount() == 0 ? Double.NaN : latency.getMean() / 1e6))
+            .put("p50", round3(percentileMs(50)))
+            .put("p90", round3(percentileMs(90)))
+            .put("p99", round3(percentileMs(99)))
+            .put("p99_9", round3(percentileMs(99.9)))
+            .put("p99_99", round3(percentileMs(99.99)))
+            .put("max", round3(latency.getTotalCount() == 0 ? Double.NaN : ms(latency.getMaxValue()))))
+        .put("totals", new JsonObject()
+            .put("sent", sent)
+            .put("acknowledged", acknowledged)
+            .put("non_2xx", statusErrorCount())
+            .put("failed", failureCount())
+            .put("unfinished", unfinished))
+        .put("errors", new JsonObject()
+            .put("by_status", new JsonObject(new TreeMap<String, Object>(statusErrors)))
+            .put("by_failure", new JsonObject(new TreeMap<String, Object>(failures))))
+        .put("generator", new JsonObject()
+            .put("planned", planned)
+            .put("presigned", events.presignedCount())
+            .put("signed_while_sending", signedInline)
+            .put("body_bytes", events.bodyLength())
+            .put("cpu_cores", round3(generatorCores))
+            .put("rss_kb", generatorAfter == null ? null : generatorAfter.rssKb())
+            .put("pacer_lag_mean_ms", pacerLag == null ? null : round3(pacerLag[0] / 1e6))
+            .put("pacer_lag_max_ms", pacerLag == null ? null : round3(pacerLag[1] / 1e6)));
+    json.put("machine", new JsonObject()
+        .put("cores", Runtime.getRuntime().availableProcessors())
+        .put("busy_cores", round3(machineCores))
+        .put("other_processes_cores", round3(others())));
+    if (serverAfter != null) {
+      json.put("server", new JsonObject()
+          .put("pid", options.serverPid)
+          .put("cpu_cores", round3(serverCores))
+          .put("rss_kb", serverAfter.rssKb())
+          .put("peak_rss_kb", serverAfter.hwmKb()));
+    }
+    return json;
+  }
+
+  String toText() {
+    StringBuilder out = new StringBuilder();
+    boolean rate = options.mode == LoadGenerator.Mode.rate;
+    line(out, "mode %s%s, %d connections, %d generator thread(s), %s warmup + %s measured",
+        options.mode, rate ? String.format(Locale.ROOT, " at %,.0f req/s", options.rate) : "",
+        options.connections, options.threads, pretty(options.warmup.toMillis()), pretty(options.duration.toMillis()));
+    line(out, "  measured requests   %,d (%,.0f req/s), acknowledged 2xx %,d (%,.0f/s), errors %,d",
+        measured, measured / seconds(), measuredAcknowledged, measuredAcknowledged / seconds(), measuredErrors);
+    line(out, "  latency (ms, from %s): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f",
+        rate ? "scheduled time" : "send", percentileMs(50), percentileMs(90), percentileMs(99),
+        percentileMs(99.9), latency.getTotalCount() == 0 ? Double.NaN : ms(latency.getMaxValue()));
+    line(out, "  whole run: sent %,d, 2xx %,d, non-2xx %,d %s, failed %,d %s, unanswered %,d",
+        sent, acknowledged, statusErrorCount(), statusErrors.isEmpty() ? "" : statusErrors,
+        failureCount(), failures.isEmpty() ? "" : failures, unfinished);
+    line(out, "  generator: %.2f cores, %,d presigned, %,d signed while sending%s", generatorCores,
+        events.presignedCount(), signedInline, pacerLag == null ? ""
+            : String.format(Locale.ROOT, ", pacer lag mean %.3f ms max %.3f ms", pacerLag[0] / 1e6, pacerLag[1] / 1e6));
+    if (serverAfter != null) {
+      line(out, "  server pid %d: %.2f cores, RSS %,d KiB, peak RSS %,d KiB", options.serverPid, serverCores,
+          serverAfter.rssKb(), serverAfter.hwmKb());
+    }
+    line(out, "  machine: %.2f of %d cores busy during the measured phase%s", machineCores,
+        Runtime.getRuntime().availableProcessors(), Double.isNaN(others()) ? ""
+            : String.format(Locale.ROOT, ", %.2f by other processes (should be about 0)", others()));
+    return out.toString();
+  }
+
+  /** Cores used by neither the server nor this generator: noise from the rest of the machine. */
+  private double others() {
+    return Double.isNaN(serverCores) ? Double.NaN : Math.max(0, machineCores - serverCores - generatorCores);
+  }
+
+  private static void line(StringBuilder out, String format, Object... args) {
+    out.append(String.format(Locale.ROOT, format, args)).append('\n');
+  }
+
+  private static String pretty(long millis) {
+    return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
+  }
+
+  private static Double round(double value) {
+    return Double.isNaN(value) ? null : Math.round(value * 10) / 10.0;
+  }
+
+  private static Double round3(double value) {
+    return Double.isNaN(value) ? null : Math.round(value * 1000) / 1000.0;
+  }
+}
