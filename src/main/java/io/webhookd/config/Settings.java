@@ -15,7 +15,8 @@ public record Settings(
     Store store,
     Postgres postgres,
     Dedup dedup,
-    Processing processing) {
+    Processing processing,
+    Crm crm) {
 
   /** The public webhook listener. {@code instances} 0 means one verticle per core. */
   public record Http(String host, int port, int instances, long maxBodyBytes, Duration shutdownTimeout) {
@@ -78,9 +79,17 @@ public record Settings(
    * @param instanceId  the owner name on this instance's leases
    * @param lease       how long a claim holds without renewal; another instance takes over after it
    * @param pollInterval how often the store is asked for due work when nothing wakes the scheduler
+   * @param criticalBudget how long a critical event's request waits for its processing
+   * @param retryBase     the first retry's delay; each next one doubles, up to {@code retryCap}
+   * @param alertWebhookUrl where dead-lettered critical events are reported; empty for nowhere
    */
   public record Processing(int workers, String instanceId, Duration lease, Duration pollInterval,
-      int claimBatch, int maxInFlight) {
+      int claimBatch, int maxInFlight, Duration criticalBudget, Duration retryBase, Duration retryCap,
+      int maxRetries, String alertWebhookUrl) {
+  }
+
+  /** The CRM's rules. */
+  public record Crm(List<String> optOutKeywords) {
   }
 
   /** SQLite's {@code PRAGMA synchronous}; FULL syncs the WAL on every commit. */

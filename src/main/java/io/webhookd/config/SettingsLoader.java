@@ -83,6 +83,18 @@ public final class SettingsLoader {
       Setting.of("process.claim-batch", "500", t -> ValueParsers.integer(t, 1, 10_000));
   static final Setting<Integer> PROCESS_MAX_IN_FLIGHT =
       Setting.of("process.max-in-flight", "5000", t -> ValueParsers.integer(t, 1, 1_000_000));
+  static final Setting<Duration> PROCESS_CRITICAL_BUDGET = Setting.of("process.critical-budget", "5s",
+      t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofSeconds(9)));
+  static final Setting<Duration> PROCESS_RETRY_BASE = Setting.of("process.retry-base", "60s",
+      t -> ValueParsers.duration(t, Duration.ofMillis(1), Duration.ofDays(1)));
+  static final Setting<Duration> PROCESS_RETRY_CAP = Setting.of("process.retry-cap", "1h",
+      t -> ValueParsers.duration(t, Duration.ofMillis(1), Duration.ofDays(7)));
+  static final Setting<Integer> PROCESS_MAX_RETRIES =
+      Setting.of("process.max-retries", "5", t -> ValueParsers.integer(t, 0, 100));
+  static final Setting<List<String>> CRM_OPT_OUT_KEYWORDS = Setting.of("crm.opt-out-keywords",
+      "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT", ValueParsers::list);
+  static final Setting<String> ALERTS_WEBHOOK_URL =
+      Setting.secret("alerts.webhook-url", "", SettingsLoader::httpUrl);
 
   /** Every setting, in the order {@code conf/webhookd.yaml} documents them. */
   public static final List<Setting<?>> ALL = List.of(
@@ -96,7 +108,10 @@ public final class SettingsLoader {
       DEDUP_CACHE_SIZE, DEDUP_TTL,
       REDIS_URL, REDIS_TIMEOUT,
       PROCESS_WORKERS, PROCESS_INSTANCE_ID, PROCESS_LEASE, PROCESS_POLL_INTERVAL, PROCESS_CLAIM_BATCH,
-      PROCESS_MAX_IN_FLIGHT);
+      PROCESS_MAX_IN_FLIGHT, PROCESS_CRITICAL_BUDGET, PROCESS_RETRY_BASE, PROCESS_RETRY_CAP,
+      PROCESS_MAX_RETRIES,
+      ALERTS_WEBHOOK_URL,
+      CRM_OPT_OUT_KEYWORDS);
 
   private final Map<String, String> fileValues;
   private final Map<String, String> env;
@@ -144,7 +159,9 @@ public final class SettingsLoader {
             value(REDIS_TIMEOUT)),
         new Settings.Processing(value(PROCESS_WORKERS), instanceId(value(PROCESS_INSTANCE_ID)),
             value(PROCESS_LEASE), value(PROCESS_POLL_INTERVAL), value(PROCESS_CLAIM_BATCH),
-            value(PROCESS_MAX_IN_FLIGHT)));
+            value(PROCESS_MAX_IN_FLIGHT), value(PROCESS_CRITICAL_BUDGET), value(PROCESS_RETRY_BASE),
+            value(PROCESS_RETRY_CAP), value(PROCESS_MAX_RETRIES), value(ALERTS_WEBHOOK_URL)),
+        new Settings.Crm(value(CRM_OPT_OUT_KEYWORDS)));
   }
 
   /** A fresh name per process unless configured, so a restarted instance never inherits claims. */
@@ -156,6 +173,15 @@ public final class SettingsLoader {
     String url = text.trim();
     if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
       throw new IllegalArgumentException("must look like postgresql://user[:password]@host:port/db");
+    }
+    return url;
+  }
+
+  /** A webhook URL may carry a token in its path, so it counts as a secret and is never echoed. */
+  private static String httpUrl(String text) {
+    String url = text.trim();
+    if (!url.isEmpty() && !url.startsWith("http://") && !url.startsWith("https://")) {
+      throw new IllegalArgumentException("must be an http:// or https:// URL");
     }
     return url;
   }

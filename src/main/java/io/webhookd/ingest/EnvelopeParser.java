@@ -25,7 +25,7 @@ public final class EnvelopeParser {
   /**
    * @param webhookId the Standard Webhooks id, which takes precedence as the event id; or null
    */
-  public static WebhookEvent parse(
+  public static Envelope parse(
       byte[] body, String scheme, String webhookId, long receivedAt) throws InvalidEnvelopeException {
     JsonObject envelope;
     try {
@@ -55,8 +55,9 @@ public final class EnvelopeParser {
       throw new InvalidEnvelopeException("invalid_envelope", "the event id is too long");
     }
     String partitionKey = partitionKey(conversation, from, to, resource, type);
-    return new WebhookEvent(WebhookEvent.SOURCE_OPENPHONE, eventId, type, occurredAt, partitionKey,
-        receivedAt, scheme, body);
+    boolean inbound = "incoming".equals(field(resource, "direction"));
+    return new Envelope(new WebhookEvent(WebhookEvent.SOURCE_OPENPHONE, eventId, type, occurredAt,
+        partitionKey, receivedAt, scheme, body), text, inbound);
   }
 
   /** The conversation; else the unordered pair of numbers; else the resource itself. */

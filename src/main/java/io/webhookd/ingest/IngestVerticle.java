@@ -13,11 +13,14 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.webhookd.config.Settings;
 import io.webhookd.dedup.DedupGuard;
 import io.webhookd.event.ContentHash;
+import io.webhookd.event.CriticalEvents;
 import io.webhookd.event.WebhookEvent;
+import io.webhookd.process.ProcessingWatch;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.web.JsonReplies;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,18 +39,26 @@ public final class IngestVerticle extends VerticleBase {
   private final DedupGuard dedup;
   private final InboxStore store;
   private final Runnable newWork;
+  private final CriticalEvents critical;
+  private final ProcessingWatch watch;
+  private final Duration criticalBudget;
   private HttpServer server;
 
   /**
    * @param newWork told after each commit of a new event, so that processing claims it at once
+   * @param watch   tells a critical event's request when its processing is done
    */
   public IngestVerticle(Settings.Http settings, SignatureVerifier verifier, DedupGuard dedup,
-      InboxStore store, Runnable newWork) {
+      InboxStore store, Runnable newWork, CriticalEvents critical, ProcessingWatch watch,
+      Duration criticalBudget) {
     this.settings = settings;
     this.verifier = verifier;
     this.dedup = dedup;
     this.store = store;
     this.newWork = newWork;
+    this.critical = critical;
+    this.watch = watch;
+    this.criticalBudget = criticalBudget;
   }
 
   @Override
@@ -90,31 +101,61 @@ public final class IngestVerticle extends VerticleBase {
           stale ? "the signed timestamp is outside the accepted window" : "the signature is not valid");
       return;
     }
-    WebhookEvent event;
+    Envelope envelope;
     try {
-      event = EnvelopeParser.parse(body, verdict.scheme(), verdict.webhookId(), receivedAt);
+      envelope = EnvelopeParser.parse(body, verdict.scheme(), verdict.webhookId(), receivedAt);
     } catch (InvalidEnvelopeException e) {
       reject(ctx, verdict, body, receivedAt, e);
       return;
     }
+    WebhookEvent event = envelope.event();
     String key = event.dedupKey();
     dedup.knownBy(key)
-        .compose(tier -> tier != null
-            ? Future.succeededFuture(AppendResult.DUPLICATE)
-            : store.append(event).onSuccess(result -> dedup.remember(key)))
+        .compose(tier -> {
+          if (tier != null) {
+            store.recordDuplicate(event, tier);
+            return Future.succeededFuture(AppendResult.DUPLICATE);
+          }
+          return store.append(event).onSuccess(result -> {
+            dedup.remember(key);
+            if (!result.stored()) {
+              store.recordDuplicate(event, "store");
+            }
+          });
+        })
         .onSuccess(result -> {
-          if (result.stored()) {
-            newWork.run();
-            JsonReplies.send(ctx, 200, new JsonObject().put("status", "queued").put("event_id", event.eventId()));
-          } else {
+          if (!result.stored()) {
             JsonReplies.send(ctx, 200,
                 new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
+          } else if (critical.isCritical(event.type(), envelope.text(), envelope.inbound())) {
+            answerWhenProcessed(ctx, event, result.inboxId());
+          } else {
+            newWork.run();
+            queued(ctx, event);
           }
         })
         .onFailure(e -> {
           LOG.error("could not store event {}: {}", event.eventId(), e.getMessage());
           JsonReplies.error(ctx, 503, "storage_unavailable", "the event could not be stored; retry later");
         });
+  }
+
+  /** Waits for processing within the budget, so the sender learns what was done. */
+  private void answerWhenProcessed(RoutingContext ctx, WebhookEvent event, long inboxId) {
+    Future<JsonObject> processed = watch.await(vertx, inboxId, criticalBudget);
+    newWork.run();
+    processed.onComplete(ar -> {
+      if (ar.succeeded() && ar.result() != null) {
+        JsonReplies.send(ctx, 200, new JsonObject().put("status", "processed")
+            .put("event_id", event.eventId()).put("result", ar.result()));
+      } else {
+        queued(ctx, event);
+      }
+    });
+  }
+
+  private static void queued(RoutingContext ctx, WebhookEvent event) {
+    JsonReplies.send(ctx, 200, new JsonObject().put("status", "queued").put("event_id", event.eventId()));
   }
 
   /** A signed body we cannot read: kept once for an operator, and the sender is told why. */

@@ -24,8 +24,11 @@ public final class EventDispatcher {
     vertx.eventBus().registerDefaultCodec(InboxEvent.class, new InboxEventCodec());
   }
 
-  /** Completes when a worker has finished with the event. */
-  public Future<Void> dispatchAndWait(InboxEvent event) {
-    return vertx.eventBus().<Void>request(ADDRESS, event, options).mapEmpty();
+  /**
+   * Completes when a worker has finished with the event, with the due time of its retry when it
+   * failed and will be tried again, else null.
+   */
+  public Future<Long> dispatchAndWait(InboxEvent event) {
+    return vertx.eventBus().<Long>request(ADDRESS, event, options).map(reply -> reply.body());
   }
 }

@@ -2,28 +2,51 @@ package io.webhookd.process;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import io.webhookd.event.InboxEvent;
+import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
+import io.webhookd.store.InboxTransitions;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker that processes claimed events handed to it over the bus and marks them processed.
- * If the claim was taken over meanwhile (this instance stalled past its lease), the completion is
- * refused by the store and the event counts as handled elsewhere.
+ * A worker that processes one claimed event at a time: its handler's effects and its new status
+ * commit in one transaction. A failure is retried later with backoff (the due time is stored, so
+ * a restart keeps it) or, when permanent or out of retries, put in the dead-letter queue. It replies
+ * to the scheduler with the retry's due time, or null.
  */
 public final class ProcessingVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingVerticle.class);
+  private static final Set<String> WARNED_TYPES = ConcurrentHashMap.newKeySet();
+  private static final int MAX_ERROR_LENGTH = 500;
 
   private final InboxStore store;
+  private final HandlerRegistry handlers;
+  private final RetryPolicy retryPolicy;
+  private final ProcessingWatch watch;
+  private final DeadLetterAlerts alerts;
   private final String owner;
   private MessageConsumer<InboxEvent> consumer;
 
-  public ProcessingVerticle(InboxStore store, String owner) {
+  public ProcessingVerticle(InboxStore store, HandlerRegistry handlers, RetryPolicy retryPolicy,
+      ProcessingWatch watch, DeadLetterAlerts alerts, String owner) {
     this.store = store;
+    this.handlers = handlers;
+    this.retryPolicy = retryPolicy;
+    this.watch = watch;
+    this.alerts = alerts;
     this.owner = owner;
   }
 
@@ -40,19 +63,75 @@ public final class ProcessingVerticle extends VerticleBase {
 
   private void onEvent(Message<InboxEvent> message) {
     InboxEvent inbox = message.body();
-    handle(inbox)
-        .compose(v -> store.complete(inbox.inboxId(), owner))
-        .onSuccess(completed -> {
-          if (!completed) {
-            LOG.warn("event {} was taken over by another claim before it completed", inbox.event().eventId());
-          }
+    process(inbox)
+        .onSuccess(result -> {
+          watch.processed(inbox.inboxId(), result);
           message.reply(null);
         })
-        .onFailure(e -> message.fail(500, e.getMessage()));
+        .onFailure(failure -> onFailure(message, inbox, failure));
   }
 
-  /** Handlers arrive with the processing pipeline; until then an event needs no work. */
-  private Future<Void> handle(InboxEvent inbox) {
-    return Future.succeededFuture();
+  private Future<JsonObject> process(InboxEvent inbox) {
+    JsonObject envelope;
+    try {
+      envelope = new JsonObject(Buffer.buffer(inbox.event().body()));
+    } catch (DecodeException | ClassCastException e) {
+      return Future.failedFuture(new InvalidEventException("the stored body is not a JSON object"));
+    }
+    String type = inbox.event().type();
+    Optional<EventHandler> handler = handlers.find(type);
+    if (handler.isEmpty()) {
+      if (WARNED_TYPES.add(type)) {
+        LOG.warn("no handler for event type {}: such events are recorded as ignored", type);
+      }
+      JsonObject ignored = new JsonObject().put("ignored", "no handler for " + type);
+      return store.inTransaction(tx -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.IGNORED,
+          "no handler for this type").map(ignored));
+    }
+    return store.inTransaction(tx -> handler.get().handle(inbox, envelope, tx)
+        .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null)
+            .map(result)));
+  }
+
+  private void onFailure(Message<InboxEvent> message, InboxEvent inbox, Throwable failure) {
+    FailureKind kind = FailureKind.of(failure);
+    if (kind == FailureKind.CLAIM_LOST) {
+      LOG.warn("event {} was taken over by another claim; its effects were rolled back", inbox.event().eventId());
+      message.reply(null);
+      return;
+    }
+    String error = oneLine(failure);
+    if (kind == FailureKind.TRANSIENT && retryPolicy.mayRetry(inbox.attempt())) {
+      long dueAt = System.currentTimeMillis() + retryPolicy.delayAfter(inbox.attempt()).toMillis();
+      store.inTransaction(tx -> InboxTransitions.retryLater(tx, inbox, owner, dueAt, error))
+          .onSuccess(v -> {
+            LOG.warn("event {} ({}) failed on attempt {}, retrying in {} ms: {}", inbox.event().eventId(),
+                inbox.event().type(), inbox.attempt(), dueAt - System.currentTimeMillis(), error);
+            message.reply(dueAt);
+          })
+          .onFailure(e -> message.fail(500, "could not schedule the retry: " + e.getMessage()));
+      return;
+    }
+    store.inTransaction(tx -> InboxTransitions.deadLetter(tx, inbox, owner, error, stackTrace(failure)))
+        .onSuccess(v -> {
+          LOG.warn("event {} ({}) is in the dead-letter queue after {} attempts ({} failure): {}",
+              inbox.event().eventId(), inbox.event().type(), inbox.attempt(),
+              kind.name().toLowerCase(Locale.ROOT), error);
+          alerts.deadLettered(inbox, error);
+          message.reply(null);
+        })
+        .onFailure(e -> message.fail(500, "could not dead-letter the event: " + e.getMessage()));
+  }
+
+  private static String oneLine(Throwable failure) {
+    String text = failure.getClass().getSimpleName() + ": " + failure.getMessage();
+    text = text.replaceAll("\\s+", " ");
+    return text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text;
+  }
+
+  private static String stackTrace(Throwable failure) {
+    StringWriter out = new StringWriter();
+    failure.printStackTrace(new PrintWriter(out));
+    return out.toString();
   }
 }

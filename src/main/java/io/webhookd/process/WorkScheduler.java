@@ -45,6 +45,11 @@ public final class WorkScheduler extends VerticleBase {
   private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
   /** Partitions that ran out of work since the last claim; their leases are given up. */
   private final Set<String> drained = new HashSet<>();
+  /**
+   * Claims to give back that the store could not take back yet. Until they are, renewal would keep
+   * them alive, so they are tried again before every claim.
+   */
+  private final Set<Long> toAbandon = new HashSet<>();
   /** Claimed events not yet finished; a claim that returns one of them again is ignored. */
   private final Set<Long> inFlightIds = new HashSet<>();
   private Promise<Void> idle;
@@ -97,6 +102,9 @@ public final class WorkScheduler extends VerticleBase {
   private void claim() {
     if (stopping) {
       return;
+    }
+    if (!toAbandon.isEmpty()) {
+      abandonFailed();
     }
     int room = settings.maxInFlight() - inFlight;
     if (claiming || room <= 0) {
@@ -157,7 +165,11 @@ public final class WorkScheduler extends VerticleBase {
       if (ar.failed()) {
         // The claim stays in the store; it is given back so that it can be claimed again.
         LOG.warn("event {} was not processed: {}", event.event().eventId(), ar.cause().getMessage());
-        store.abandon(event.inboxId(), owner, System.currentTimeMillis() + settings.pollInterval().toMillis());
+        toAbandon.add(event.inboxId());
+        abandonFailed();
+      } else if (ar.result() != null) {
+        // A retry is due then: claim on time rather than at the next poll.
+        vertx.setTimer(Math.max(1, ar.result() - System.currentTimeMillis()), id -> claim());
       }
       next(partition, queue);
       if (stopping && inFlight == 0) {
@@ -166,6 +178,13 @@ public final class WorkScheduler extends VerticleBase {
         claim();
       }
     });
+  }
+
+  private void abandonFailed() {
+    for (Long inboxId : List.copyOf(toAbandon)) {
+      store.abandon(inboxId, owner, System.currentTimeMillis() + settings.pollInterval().toMillis())
+          .onSuccess(v -> toAbandon.remove(inboxId));
+    }
   }
 
   private void renew() {

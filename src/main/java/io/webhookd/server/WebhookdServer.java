@@ -6,18 +6,26 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.webhookd.config.Settings;
+import io.webhookd.crm.CrmHandlers;
 import io.webhookd.dedup.DedupGuard;
 import io.webhookd.dedup.DedupTier;
 import io.webhookd.dedup.LocalDedupTier;
 import io.webhookd.dedup.RedisDedupTier;
+import io.webhookd.event.CriticalEvents;
 import io.webhookd.ingest.IngestVerticle;
 import io.webhookd.ingest.SignatureVerifier;
 import io.webhookd.observe.HealthCheck;
 import io.webhookd.observe.ManagementVerticle;
 import io.webhookd.observe.Readiness;
+import io.webhookd.process.DeadLetterAlerts;
 import io.webhookd.process.EventDispatcher;
+import io.webhookd.process.HandlerRegistry;
 import io.webhookd.process.ProcessingVerticle;
+import io.webhookd.process.ProcessingWatch;
+import io.webhookd.process.RetryPolicy;
 import io.webhookd.process.WorkScheduler;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.postgres.PgInboxStore;
@@ -50,13 +58,20 @@ public final class WebhookdServer {
 
   /** Starts everything; blocking, so call it from {@code main}, never from an event loop. */
   public static WebhookdServer start(Settings settings) throws Exception {
+    return start(settings, CrmHandlers.registry());
+  }
+
+  /** As {@link #start(Settings)}, with the given handlers. */
+  public static WebhookdServer start(Settings settings, HandlerRegistry handlers) throws Exception {
     Vertx vertx = Vertx.builder().build();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     InboxStore store = null;
     Redis redis = null;
     try {
+      String instanceId = settings.processing().instanceId();
       store = settings.postgres().enabled()
-          ? PgInboxStore.open(vertx, settings.postgres(), settings.store())
-          : SqliteInboxStore.open(settings.dataDir(), settings.store());
+          ? PgInboxStore.open(vertx, settings.postgres(), settings.store(), instanceId)
+          : SqliteInboxStore.open(settings.dataDir(), settings.store(), instanceId);
       InboxStore checkedStore = store;
       List<HealthCheck> checks = new ArrayList<>();
       checks.add(HealthCheck.of("store", () -> checkedStore.check()
@@ -92,15 +107,21 @@ public final class WebhookdServer {
       EventDispatcher dispatcher = new EventDispatcher(vertx, settings.processing().lease().toMillis());
       Settings.Processing processing = settings.processing();
       InboxStore finalStore = store;
-      String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, processing.instanceId()),
+      ProcessingWatch watch = new ProcessingWatch();
+      DeadLetterAlerts alerts = new DeadLetterAlerts(vertx, processing.alertWebhookUrl(), registry);
+      RetryPolicy retryPolicy = new RetryPolicy(processing.retryBase(), processing.retryCap(), processing.maxRetries());
+      String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, handlers, retryPolicy,
+              watch, alerts, processing.instanceId()),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
               .setInstances(processing.workers())).await();
       WorkScheduler scheduler = new WorkScheduler(store, dispatcher, processing, processing.instanceId());
       String scheduling = vertx.deployVerticle(scheduler).await();
+      CriticalEvents critical = new CriticalEvents(settings.crm().optOutKeywords());
       int httpInstances = settings.http().instances() > 0
           ? settings.http().instances() : Runtime.getRuntime().availableProcessors();
       String ingest = vertx.deployVerticle(
-          () -> new IngestVerticle(settings.http(), verifier, dedup, finalStore, scheduler::wake),
+          () -> new IngestVerticle(settings.http(), verifier, dedup, finalStore, scheduler::wake,
+              critical, watch, processing.criticalBudget()),
           new DeploymentOptions().setInstances(httpInstances)).await();
       String management = vertx.deployVerticle(new ManagementVerticle(
           settings.management().host(), settings.management().port(), new Readiness(checks))).await();

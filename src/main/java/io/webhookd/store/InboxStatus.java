@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** Where an event is in its life; stored in lower case. */
 public enum InboxStatus {
-  PENDING, PROCESSING, PROCESSED;
+  PENDING, PROCESSING, PROCESSED, IGNORED, DEAD, DISCARDED;
 
   public String dbValue() {
     return name().toLowerCase(Locale.ROOT);

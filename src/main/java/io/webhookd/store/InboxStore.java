@@ -5,6 +5,7 @@ import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The durable inbox: the port every storage adapter implements. An event is acknowledged to the
@@ -24,6 +25,12 @@ public interface InboxStore {
    */
   Future<AppendResult> append(WebhookEvent event);
 
+  /**
+   * Notes in the event's audit trail that a duplicate of it arrived. Best effort and off the
+   * answer's path: the caller does not wait for it.
+   */
+  void recordDuplicate(WebhookEvent event, String detectedBy);
+
   /** Keeps a signed request that could not be read, once per distinct body. */
   Future<Void> quarantine(RejectedRequest request);
 
@@ -32,12 +39,6 @@ public interface InboxStore {
    * expired lease) for {@code owner} until now + {@code leaseMillis}; oldest first.
    */
   Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit);
-
-  /**
-   * Marks a claimed event processed.
-   * @return false when {@code owner} no longer holds its claim (it was taken over)
-   */
-  Future<Boolean> complete(long inboxId, String owner);
 
   /**
    * Gives a claimed event back unprocessed: it is pending again and due at {@code dueAt}.
@@ -49,6 +50,12 @@ public interface InboxStore {
 
   /** Gives up {@code owner}'s leases on partitions it has no more work for. */
   Future<Void> release(String owner, Collection<String> partitionKeys);
+
+  /**
+   * Runs {@code work} in one transaction: committed when its future succeeds, rolled back when it
+   * fails (the failure is returned). Adapters may commit several such transactions together.
+   */
+  <T> Future<T> inTransaction(Function<Tx, Future<T>> work);
 
   /** The status of one event, or null if no such event is stored. */
   Future<InboxStatus> status(String source, String eventId);

@@ -19,18 +19,20 @@ import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.store.StorageUnavailableException;
+import io.webhookd.store.Tx;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The shared inbox on PostgreSQL, for several instances at once. Appends and completions are
+ * The shared inbox on PostgreSQL, for several instances at once. Appends are
  * group-committed ({@code executeBatch} in one transaction); claims lease partitions first, so two
  * instances never process one conversation at the same time, then take the due events of those
  * partitions with {@code FOR UPDATE SKIP LOCKED}.
@@ -39,16 +41,23 @@ public final class PgInboxStore implements InboxStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(PgInboxStore.class);
 
+  /** The event and its "received" audit entry in one statement; no row back means a duplicate. */
   private static final String INSERT_EVENT = """
-      INSERT INTO inbox_events
-        (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
-         body, status, attempts, due_at, updated_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
-      ON CONFLICT (source, event_id) DO NOTHING
-      RETURNING id""";
-  private static final String COMPLETE = """
-      UPDATE inbox_events SET status = 'processed', lease_owner = NULL, lease_until = NULL, updated_at = $1
-      WHERE id = $2 AND status = 'processing' AND lease_owner = $3""";
+      WITH stored AS (
+        INSERT INTO inbox_events
+          (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
+           body, status, attempts, due_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
+        ON CONFLICT (source, event_id) DO NOTHING
+        RETURNING id, source, event_id, received_at, signature_scheme
+      ), audited AS (
+        INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+        SELECT id, source, event_id, received_at, 'received', 0, signature_scheme, $10 FROM stored
+      )
+      SELECT id FROM stored""";
+  private static final String AUDIT_DUPLICATE = """
+      INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+      SELECT (SELECT id FROM inbox_events WHERE source = $1 AND event_id = $2), $1, $2, $3, 'duplicate', 0, $4, $5""";
   /** Partitions with due work that are free, expired, or already ours; locked in key order. */
   private static final String LEASE_PARTITIONS = """
       WITH candidates AS (
@@ -68,17 +77,23 @@ public final class PgInboxStore implements InboxStore {
         WHERE partition_leases.owner = EXCLUDED.owner OR partition_leases.lease_until < $1
       RETURNING partition_key""";
   private static final String CLAIM_EVENTS = """
-      UPDATE inbox_events
-      SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-      WHERE id IN (
-        SELECT id FROM inbox_events
-        WHERE partition_key = ANY($4)
-          AND ((status = 'pending' AND due_at <= $3) OR (status = 'processing' AND lease_until < $3))
-        ORDER BY due_at, id
-        LIMIT $5
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
-                signature_scheme, body""";
+      WITH claimed AS (
+        UPDATE inbox_events
+        SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+        WHERE id IN (
+          SELECT id FROM inbox_events
+          WHERE partition_key = ANY($4)
+            AND ((status = 'pending' AND due_at <= $3) OR (status = 'processing' AND lease_until < $3))
+          ORDER BY due_at, id
+          LIMIT $5
+          FOR UPDATE SKIP LOCKED)
+        RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
+                  signature_scheme, body
+      ), audited AS (
+        INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, actor)
+        SELECT id, source, event_id, $3, 'processing', attempts, $1 FROM claimed
+      )
+      SELECT * FROM claimed""";
   private static final String ABANDON = """
       UPDATE inbox_events SET status = 'pending', due_at = $1, lease_owner = NULL, lease_until = NULL,
         updated_at = $2
@@ -96,24 +111,17 @@ public final class PgInboxStore implements InboxStore {
       ON CONFLICT (body_sha256) DO UPDATE
         SET last_seen_at = EXCLUDED.last_seen_at, times_seen = rejected_requests.times_seen + 1""";
 
-  private record Completion(long inboxId, String owner) {
-  }
-
   private final Pool pool;
   private final PgBatchWriter<WebhookEvent, AppendResult> appends;
-  private final PgBatchWriter<Completion, Boolean> completions;
+  private final String instanceId;
 
-  private PgInboxStore(Pool pool, Settings.Store store, int poolSize) {
+  private PgInboxStore(Pool pool, Settings.Store store, int poolSize, String instanceId) {
     this.pool = pool;
+    this.instanceId = instanceId;
     int concurrentBatches = Math.max(1, poolSize / 2);
-    this.appends = new PgBatchWriter<>(pool, INSERT_EVENT, PgInboxStore::insertTuple,
+    this.appends = new PgBatchWriter<>(pool, INSERT_EVENT, this::insertTuple,
         rows -> rows.size() > 0 ? new AppendResult(true, rows.iterator().next().getLong(0)) : AppendResult.DUPLICATE,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
-        store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
-    this.completions = new PgBatchWriter<>(pool, COMPLETE,
-        c -> Tuple.of(System.currentTimeMillis(), c.inboxId(), c.owner()),
-        rows -> rows.rowCount() == 1,
-        Comparator.comparingLong(Completion::inboxId),
         store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
   }
 
@@ -121,7 +129,7 @@ public final class PgInboxStore implements InboxStore {
    * Migrates the schema (blocking, over JDBC) and opens the pool. Call from start-up code, never
    * from an event loop.
    */
-  public static PgInboxStore open(Vertx vertx, Settings.Postgres settings, Settings.Store store) {
+  public static PgInboxStore open(Vertx vertx, Settings.Postgres settings, Settings.Store store, String instanceId) {
     PgConnectOptions connect = PgConnectOptions.fromUri(settings.url());
     migrate(connect);
     Pool pool = PgBuilder.pool()
@@ -134,7 +142,7 @@ public final class PgInboxStore implements InboxStore {
         .using(vertx)
         .build();
     LOG.info("inbox store: PostgreSQL {}:{}/{}", connect.getHost(), connect.getPort(), connect.getDatabase());
-    return new PgInboxStore(pool, store, settings.poolSize());
+    return new PgInboxStore(pool, store, settings.poolSize(), instanceId);
   }
 
   static void migrate(PgConnectOptions connect) {
@@ -146,10 +154,17 @@ public final class PgInboxStore implements InboxStore {
         .migrate();
   }
 
-  private static Tuple insertTuple(WebhookEvent event) {
+  private Tuple insertTuple(WebhookEvent event) {
     long now = System.currentTimeMillis();
     return Tuple.tuple(List.of(event.source(), event.eventId(), event.type(), event.occurredAt(),
-        event.partitionKey(), event.receivedAt(), event.scheme(), Buffer.buffer(event.body()), now));
+        event.partitionKey(), event.receivedAt(), event.scheme(), Buffer.buffer(event.body()), now, instanceId));
+  }
+
+  @Override
+  public void recordDuplicate(WebhookEvent event, String detectedBy) {
+    pool.preparedQuery(AUDIT_DUPLICATE)
+        .execute(Tuple.of(event.source(), event.eventId(), event.receivedAt(), "detected by " + detectedBy, instanceId))
+        .onFailure(e -> LOG.debug("auditing a duplicate failed: {}", e.getMessage()));
   }
 
   @Override
@@ -201,11 +216,6 @@ public final class PgInboxStore implements InboxStore {
   }
 
   @Override
-  public Future<Boolean> complete(long inboxId, String owner) {
-    return completions.write(new Completion(inboxId, owner));
-  }
-
-  @Override
   public Future<Void> abandon(long inboxId, String owner, long dueAt) {
     return pool.preparedQuery(ABANDON)
         .execute(Tuple.of(dueAt, System.currentTimeMillis(), inboxId, owner))
@@ -232,6 +242,11 @@ public final class PgInboxStore implements InboxStore {
     return pool.preparedQuery("SELECT status FROM inbox_events WHERE source = $1 AND event_id = $2")
         .execute(Tuple.of(source, eventId))
         .map(rows -> rows.rowCount() == 0 ? null : InboxStatus.fromDb(rows.iterator().next().getString(0)));
+  }
+
+  @Override
+  public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
+    return pool.withTransaction(conn -> work.apply(new PgTx(conn)));
   }
 
   @Override

@@ -8,6 +8,7 @@ import io.webhookd.store.AppendResult;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
+import io.webhookd.store.Tx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,9 +50,6 @@ public final class SqliteInboxStore implements InboxStore {
         SELECT id FROM inbox_events WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
       RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
                 signature_scheme, body""";
-  private static final String COMPLETE = """
-      UPDATE inbox_events SET status = 'processed', lease_owner = NULL, lease_until = NULL, updated_at = ?
-      WHERE id = ? AND status = 'processing' AND lease_owner = ?""";
   private static final String ABANDON = """
       UPDATE inbox_events SET status = 'pending', due_at = ?, lease_owner = NULL, lease_until = NULL,
         updated_at = ?
@@ -61,6 +60,12 @@ public final class SqliteInboxStore implements InboxStore {
   private static final String ORPHANS = """
       UPDATE inbox_events SET status = 'pending', lease_owner = NULL, lease_until = NULL
       WHERE status = 'processing'""";
+  private static final String AUDIT = """
+      INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)""";
+  private static final String AUDIT_DUPLICATE = """
+      INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+      SELECT (SELECT id FROM inbox_events WHERE source = ? AND event_id = ?), ?, ?, ?, 'duplicate', 0, ?, ?""";
   private static final String QUARANTINE = """
       INSERT INTO rejected_requests
         (body_sha256, reason, signature_scheme, content_type, first_seen_at, last_seen_at, times_seen, body)
@@ -69,16 +74,19 @@ public final class SqliteInboxStore implements InboxStore {
         SET last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1""";
 
   private final SqliteWriter writer;
+  private final String instanceId;
 
-  private SqliteInboxStore(SqliteWriter writer) {
+  private SqliteInboxStore(SqliteWriter writer, String instanceId) {
     this.writer = writer;
+    this.instanceId = instanceId;
   }
 
   /**
    * Creates the data directory, migrates the schema and starts the writer. Blocking: call it
    * from start-up code or a worker, never from an event loop.
    */
-  public static SqliteInboxStore open(Path dataDir, Settings.Store settings) throws IOException, SQLException {
+  public static SqliteInboxStore open(Path dataDir, Settings.Store settings, String instanceId)
+      throws IOException, SQLException {
     Files.createDirectories(dataDir);
     String url = "jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath();
     migrate(url);
@@ -99,7 +107,7 @@ public final class SqliteInboxStore implements InboxStore {
     writer.start();
     LOG.info("inbox store: SQLite at {} (synchronous={})", dataDir.resolve(FILE_NAME),
         settings.sqliteSynchronous());
-    return new SqliteInboxStore(writer);
+    return new SqliteInboxStore(writer, instanceId);
   }
 
   static void migrate(String url) {
@@ -125,10 +133,46 @@ public final class SqliteInboxStore implements InboxStore {
       long now = System.currentTimeMillis();
       insert.setLong(9, now);
       insert.setLong(10, now);
+      long id;
       try (ResultSet rs = insert.executeQuery()) {
-        return rs.next() ? new AppendResult(true, rs.getLong(1)) : AppendResult.DUPLICATE;
+        if (!rs.next()) {
+          return AppendResult.DUPLICATE;
+        }
+        id = rs.getLong(1);
       }
+      audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme());
+      return new AppendResult(true, id);
     });
+  }
+
+  @Override
+  public void recordDuplicate(WebhookEvent event, String detectedBy) {
+    writer.submit(session -> {
+      PreparedStatement insert = session.prepare(AUDIT_DUPLICATE);
+      insert.setString(1, event.source());
+      insert.setString(2, event.eventId());
+      insert.setString(3, event.source());
+      insert.setString(4, event.eventId());
+      insert.setLong(5, event.receivedAt());
+      insert.setString(6, "detected by " + detectedBy);
+      insert.setString(7, instanceId);
+      insert.executeUpdate();
+      return null;
+    }).onFailure(e -> LOG.debug("auditing a duplicate failed: {}", e.getMessage()));
+  }
+
+  private void audit(SqliteWriter.Session session, long inboxId, String source, String eventId, long at,
+      String state, int attempt, String detail) throws SQLException {
+    PreparedStatement insert = session.prepare(AUDIT);
+    insert.setLong(1, inboxId);
+    insert.setString(2, source);
+    insert.setString(3, eventId);
+    insert.setLong(4, at);
+    insert.setString(5, state);
+    insert.setInt(6, attempt);
+    insert.setString(7, detail);
+    insert.setString(8, instanceId);
+    insert.executeUpdate();
   }
 
   @Override
@@ -166,18 +210,11 @@ public final class SqliteInboxStore implements InboxStore {
         }
       }
       events.sort(Comparator.comparingLong(InboxEvent::inboxId));
+      for (InboxEvent claimed : events) {
+        audit(session, claimed.inboxId(), claimed.event().source(), claimed.event().eventId(), now,
+            "processing", claimed.attempt(), null);
+      }
       return events;
-    });
-  }
-
-  @Override
-  public Future<Boolean> complete(long inboxId, String owner) {
-    return writer.submit(session -> {
-      PreparedStatement update = session.prepare(COMPLETE);
-      update.setLong(1, System.currentTimeMillis());
-      update.setLong(2, inboxId);
-      update.setString(3, owner);
-      return update.executeUpdate() == 1;
     });
   }
 
@@ -209,6 +246,20 @@ public final class SqliteInboxStore implements InboxStore {
   @Override
   public Future<Void> release(String owner, Collection<String> partitionKeys) {
     return Future.succeededFuture();
+  }
+
+  @Override
+  public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
+    return writer.submit(session -> {
+      Future<T> done = work.apply(new JdbcTx(session));
+      if (!done.isComplete()) {
+        throw new IllegalStateException("transaction work must use only its Tx");
+      }
+      if (done.failed()) {
+        throw SqliteWriter.TaskFailure.of(done.cause());
+      }
+      return done.result();
+    });
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,7 +153,9 @@ final class SqliteWriter {
     List<Queued<?>> left = new ArrayList<>();
     queue.drainTo(left);
     left.remove(STOP);
-    deliver(left, null, new StorageUnavailableException("the store is closed", null));
+    Throwable[] failures = new Throwable[left.size()];
+    Arrays.fill(failures, new StorageUnavailableException("the store is closed", null));
+    deliver(left, new Object[left.size()], failures);
   }
 
   /** Adds what is waiting, lingering for more if configured. Returns true on the stop marker. */
@@ -178,29 +181,43 @@ final class SqliteWriter {
     return false;
   }
 
+  /**
+   * Runs each task under its own savepoint, so a failing task is undone alone and its neighbours
+   * still commit; then commits once. Only a failed commit fails the whole batch.
+   */
   private void runBatch(List<Queued<?>> batch) {
     Object[] results = new Object[batch.size()];
+    Throwable[] failures = new Throwable[batch.size()];
     try {
       for (int i = 0; i < batch.size(); i++) {
-        results[i] = batch.get(i).task().run(session);
+        session.prepare("SAVEPOINT task").execute();
+        try {
+          results[i] = batch.get(i).task().run(session);
+        } catch (SQLException | RuntimeException e) {
+          session.prepare("ROLLBACK TO task").execute();
+          failures[i] = e instanceof TaskFailure failure ? failure.getCause() : e;
+        }
+        session.prepare("RELEASE task").execute();
       }
       connection.commit();
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException e) {
       rollback();
-      if (batch.size() > 1) {
-        // One bad task must not fail its neighbours: run each in a transaction of its own.
-        for (Queued<?> queued : batch) {
-          runBatch(List.of(queued));
-        }
-        return;
-      }
-      LOG.error("SQLite write failed: {}", e.getMessage());
-      Throwable failure = e instanceof SQLException
-          ? new StorageUnavailableException("SQLite write failed", e) : e;
-      deliver(batch, null, failure);
-      return;
+      LOG.error("SQLite commit failed: {}", e.getMessage());
+      StorageUnavailableException failure = new StorageUnavailableException("SQLite write failed", e);
+      Arrays.fill(failures, failure);
     }
-    deliver(batch, results, null);
+    deliver(batch, results, failures);
+  }
+
+  /** Carries a task's own failure (not a storage failure) out of the task unchanged. */
+  static final class TaskFailure extends RuntimeException {
+    private TaskFailure(Throwable cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
+
+    static RuntimeException of(Throwable cause) {
+      return cause instanceof RuntimeException runtime ? runtime : new TaskFailure(cause);
+    }
   }
 
   private void rollback() {
@@ -212,12 +229,12 @@ final class SqliteWriter {
   }
 
   @SuppressWarnings("unchecked")
-  private static void deliver(List<Queued<?>> batch, Object[] results, Throwable failure) {
+  private static void deliver(List<Queued<?>> batch, Object[] results, Throwable[] failures) {
     Completions completions = new Completions();
     for (int i = 0; i < batch.size(); i++) {
       Queued<Object> queued = (Queued<Object>) batch.get(i);
-      if (failure != null) {
-        completions.fail(queued.promise(), queued.context(), failure);
+      if (failures[i] != null) {
+        completions.fail(queued.promise(), queued.context(), failures[i]);
       } else {
         completions.succeed(queued.promise(), queued.context(), results[i]);
       }

@@ -1,0 +1,13 @@
+package io.webhookd.ingest;
+
+import io.webhookd.event.WebhookEvent;
+
+/**
+ * What ingest reads from a body: the event to store, and the facts that decide how urgently the
+ * sender is answered.
+ *
+ * @param text    the message text, or null
+ * @param inbound whether the resource came in to the business (a text received)
+ */
+public record Envelope(WebhookEvent event, String text, boolean inbound) {
+}
