@@ -86,6 +86,14 @@ public record Settings(
   public record Processing(int workers, String instanceId, Duration lease, Duration pollInterval,
       int claimBatch, int maxInFlight, Duration criticalBudget, Duration retryBase, Duration retryCap,
       int maxRetries, String alertWebhookUrl) {
+    @Override
+    public String toString() {
+      return "Processing[workers=" + workers + ", instanceId=" + instanceId + ", lease=" + lease
+          + ", pollInterval=" + pollInterval + ", claimBatch=" + claimBatch + ", maxInFlight=" + maxInFlight
+          + ", criticalBudget=" + criticalBudget + ", retryBase=" + retryBase + ", retryCap=" + retryCap
+          + ", maxRetries=" + maxRetries + ", alertWebhook=" + (alertWebhookUrl.isEmpty() ? "off" : "configured")
+          + "]";
+    }
   }
 
   /** The CRM's rules. */

@@ -224,10 +224,12 @@ public final class SettingsLoader {
   private static Map<String, String> readYaml(Path file, boolean mustExist) {
     Object root;
     try (Reader reader = Files.newBufferedReader(file)) {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+      LoaderOptions options = new LoaderOptions();
+      options.setAllowDuplicateKeys(false);
+      root = new Yaml(new SafeConstructor(options)).load(reader);
     } catch (NoSuchFileException e) {
       if (mustExist) {
-        throw new InvalidSettingException("config file " + file + " does not exist");
+        throw new InvalidSettingException("config file " + file + " (--config or WEBHOOKD_CONFIG) does not exist");
       }
       return Map.of();
     } catch (IOException e) {

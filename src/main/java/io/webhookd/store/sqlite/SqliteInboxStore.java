@@ -1,6 +1,8 @@
 package io.webhookd.store.sqlite;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
@@ -8,6 +10,7 @@ import io.webhookd.store.AppendResult;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
+import io.webhookd.store.StorageUnavailableException;
 import io.webhookd.store.Tx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +50,9 @@ public final class SqliteInboxStore implements InboxStore {
       UPDATE inbox_events
       SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
       WHERE id IN (
-        SELECT id FROM inbox_events WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
+        SELECT id FROM inbox_events
+        WHERE (status = 'pending' AND due_at <= ?) OR (status = 'processing' AND lease_until < ?)
+        ORDER BY due_at, id LIMIT ?)
       RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
                 signature_scheme, body""";
   private static final String ABANDON = """
@@ -120,29 +125,34 @@ public final class SqliteInboxStore implements InboxStore {
 
   @Override
   public Future<AppendResult> append(WebhookEvent event) {
-    return writer.submit(session -> {
-      PreparedStatement insert = session.prepare(INSERT_EVENT);
-      insert.setString(1, event.source());
-      insert.setString(2, event.eventId());
-      insert.setString(3, event.type());
-      insert.setLong(4, event.occurredAt());
-      insert.setString(5, event.partitionKey());
-      insert.setLong(6, event.receivedAt());
-      insert.setString(7, event.scheme());
-      insert.setBytes(8, event.body());
-      long now = System.currentTimeMillis();
-      insert.setLong(9, now);
-      insert.setLong(10, now);
-      long id;
-      try (ResultSet rs = insert.executeQuery()) {
-        if (!rs.next()) {
-          return AppendResult.DUPLICATE;
-        }
-        id = rs.getLong(1);
+    // Whatever SQLite said, a failed append is a storage failure: the sender must retry.
+    return writer.submit(session -> insert(session, event))
+        .recover(e -> Future.failedFuture(e instanceof StorageUnavailableException ? e
+            : new StorageUnavailableException("SQLite write failed: " + e.getMessage(), e)));
+  }
+
+  private AppendResult insert(SqliteWriter.Session session, WebhookEvent event) throws SQLException {
+    PreparedStatement insert = session.prepare(INSERT_EVENT);
+    insert.setString(1, event.source());
+    insert.setString(2, event.eventId());
+    insert.setString(3, event.type());
+    insert.setLong(4, event.occurredAt());
+    insert.setString(5, event.partitionKey());
+    insert.setLong(6, event.receivedAt());
+    insert.setString(7, event.scheme());
+    insert.setBytes(8, event.body());
+    long now = System.currentTimeMillis();
+    insert.setLong(9, now);
+    insert.setLong(10, now);
+    long id;
+    try (ResultSet rs = insert.executeQuery()) {
+      if (!rs.next()) {
+        return AppendResult.DUPLICATE;
       }
-      audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme());
-      return new AppendResult(true, id);
-    });
+      id = rs.getLong(1);
+    }
+    audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme());
+    return new AppendResult(true, id);
   }
 
   @Override
@@ -200,7 +210,8 @@ public final class SqliteInboxStore implements InboxStore {
       claim.setLong(2, now + leaseMillis);
       claim.setLong(3, now);
       claim.setLong(4, now);
-      claim.setInt(5, limit);
+      claim.setLong(5, now);
+      claim.setInt(6, limit);
       List<InboxEvent> events = new ArrayList<>();
       try (ResultSet rs = claim.executeQuery()) {
         while (rs.next()) {
@@ -287,6 +298,9 @@ public final class SqliteInboxStore implements InboxStore {
 
   @Override
   public Future<Void> close() {
-    return Future.fromCompletionStage(writer.close());
+    Context caller = Vertx.currentContext();
+    return caller == null
+        ? Future.fromCompletionStage(writer.close())
+        : Future.fromCompletionStage(writer.close(), caller);
   }
 }
