@@ -37,6 +37,10 @@ public final class BenchReport implements Callable<Integer> {
       description = "LABEL=FILE: a LoadGenerator --json summary; repeat for each phase.")
   Map<String, Path> results = new LinkedHashMap<>();
 
+  @Option(names = "--warmup-result",
+      description = "A LoadGenerator --json summary of an unmeasured warm-up run: only counted in the check.")
+  List<Path> warmups = new ArrayList<>();
+
   @Option(names = "--peak-rss-kb", description = "The server's VmHWM at the end, in KiB.")
   long peakRssKb = -1;
 
@@ -113,6 +117,11 @@ public final class BenchReport implements Callable<Integer> {
       System.out.println("target " + verdict);
     }
 
+    for (Path warmup : warmups) {
+      JsonObject totals = new JsonObject(Files.readString(warmup)).getJsonObject("totals");
+      acknowledged += totals.getLong("acknowledged");
+      unanswered += totals.getLong("unfinished");
+    }
     Map<String, Long> byStatus = new LinkedHashMap<>();
     long stored = countStored(byStatus);
     boolean matches = stored == acknowledged;

@@ -10,8 +10,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Distinct OpenPhone {@code message.received} events shaped like the legacy-v2 fixture (about 600
- * bytes), each with a unique event id, signed with the legacy scheme:
+ * Distinct OpenPhone {@code message.received} events shaped like the legacy-v2 fixture (about 660
+ * bytes), each with a unique, random-looking event id ({@code EV} + 32 hex digits), signed with the legacy scheme:
  * {@code openphone-signature: hmac;1;<unix ms>;<base64 HMAC-SHA256 over "<ts>.<body>">}, keyed with
  * the base64-decoded secret.
  *
@@ -102,9 +102,9 @@ final class SyntheticEvents {
     byte[] body = new byte[bodyLength];
     int at = 0;
     at = put(body, at, part0);
-    at = putHex(body, at, runId, index);
+    at = putHex(body, at, scramble(index), runId);
     at = put(body, at, part1);
-    at = putHex(body, at, runId, index);
+    at = putHex(body, at, scramble(index), runId);
     at = put(body, at, part2);
     at = putHex(body, at, ~runId, index % CONVERSATIONS);
     put(body, at, part3);
@@ -114,8 +114,20 @@ final class SyntheticEvents {
   /** The event id the server will store for event {@code index}. */
   String eventId(long index) {
     byte[] hex = new byte[HEX_ID];
-    putHex(hex, 0, runId, index);
+    putHex(hex, 0, scramble(index), runId);
     return "EV" + new String(hex, StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * A bijection (SplitMix64's finalizer) of the event number: ids are unique like a counter but
+   * random-looking like OpenPhone's, so the store's unique index sees inserts all over its key
+   * space, as in production, rather than appends at its end.
+   */
+  private long scramble(long index) {
+    long z = index ^ runId;
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
   }
 
   private String sign(long index, long timestampMillis) {

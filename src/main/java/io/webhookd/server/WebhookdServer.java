@@ -28,8 +28,7 @@ import io.webhookd.process.ProcessingWatch;
 import io.webhookd.process.RetryPolicy;
 import io.webhookd.process.WorkScheduler;
 import io.webhookd.store.InboxStore;
-import io.webhookd.store.postgres.PgInboxStore;
-import io.webhookd.store.sqlite.SqliteInboxStore;
+import io.webhookd.store.InboxStores;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,10 +67,7 @@ public final class WebhookdServer {
     InboxStore store = null;
     Redis redis = null;
     try {
-      String instanceId = settings.processing().instanceId();
-      store = settings.postgres().enabled()
-          ? PgInboxStore.open(vertx, settings.postgres(), settings.store(), instanceId)
-          : SqliteInboxStore.open(settings.dataDir(), settings.store(), instanceId);
+      store = InboxStores.open(vertx, settings, settings.processing().instanceId());
       InboxStore checkedStore = store;
       List<HealthCheck> checks = new ArrayList<>();
       checks.add(HealthCheck.of("store", () -> checkedStore.check()

@@ -83,7 +83,10 @@ final class SqliteWriter {
 
   SqliteWriter(Connection connection, int batchSize, Duration linger, int queueCapacity) throws SQLException {
     this.connection = connection;
-    this.connection.setAutoCommit(false);
+    // Transactions are begun and ended by hand: with JDBC's autocommit off the driver would begin
+    // the next (immediate) transaction as soon as one commits, holding the write lock between
+    // batches and locking out other processes such as the operator CLI.
+    this.connection.setAutoCommit(true);
     this.session = new Session(connection);
     this.queue = new ArrayBlockingQueue<>(queueCapacity + 1);
     this.batchSize = batchSize;
@@ -189,6 +192,7 @@ final class SqliteWriter {
     Object[] results = new Object[batch.size()];
     Throwable[] failures = new Throwable[batch.size()];
     try {
+      session.prepare("BEGIN IMMEDIATE").execute();
       for (int i = 0; i < batch.size(); i++) {
         session.prepare("SAVEPOINT task").execute();
         try {
@@ -199,7 +203,7 @@ final class SqliteWriter {
         }
         session.prepare("RELEASE task").execute();
       }
-      connection.commit();
+      session.prepare("COMMIT").execute();
     } catch (SQLException e) {
       rollback();
       LOG.error("SQLite commit failed: {}", e.getMessage());
@@ -220,11 +224,12 @@ final class SqliteWriter {
     }
   }
 
+  /** Ends a failed transaction; when it never began (BEGIN failed) there is nothing to undo. */
   private void rollback() {
     try {
-      connection.rollback();
+      session.prepare("ROLLBACK").execute();
     } catch (SQLException e) {
-      LOG.warn("SQLite rollback failed: {}", e.getMessage());
+      LOG.debug("SQLite rollback: {}", e.getMessage());
     }
   }
 
