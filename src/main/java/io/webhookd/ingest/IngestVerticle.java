@@ -43,6 +43,7 @@ public final class IngestVerticle extends VerticleBase {
   private final ProcessingWatch watch;
   private final Duration criticalBudget;
   private HttpServer server;
+  private volatile boolean stopping;
 
   /**
    * @param newWork told after each commit of a new event, so that processing claims it at once
@@ -64,6 +65,14 @@ public final class IngestVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    // Once stopping, every answer closes its connection, so keep-alive clients cannot hold the
+    // graceful shutdown open until its timeout.
+    router.route().handler(ctx -> {
+      if (stopping) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      }
+      ctx.next();
+    });
     router.post(PATH)
         .handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()))
         .handler(this::receive);
@@ -85,6 +94,7 @@ public final class IngestVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     // Stop accepting, let requests in flight (and their commits) finish.
+    stopping = true;
     return server.shutdown(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
