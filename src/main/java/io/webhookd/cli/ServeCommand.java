@@ -2,6 +2,8 @@ package io.webhookd.cli;
 
 import io.webhookd.config.InvalidSettingException;
 import io.webhookd.config.Settings;
+import io.webhookd.crm.CrmHandlers;
+import io.webhookd.process.HandlerRegistry;
 import io.webhookd.server.WebhookdServer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -27,8 +29,10 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Settings settings;
+    HandlerRegistry handlers;
     try {
       settings = config.load();
+      handlers = CrmHandlers.registry(settings);
     } catch (InvalidSettingException e) {
       System.err.println("webhookd: " + e.getMessage());
       return 2;
@@ -41,7 +45,7 @@ final class ServeCommand implements Callable<Integer> {
 
     WebhookdServer server;
     try {
-      server = WebhookdServer.start(settings);
+      server = WebhookdServer.start(settings, handlers);
     } catch (Exception e) {
       LOG.error("start-up failed: {}", e.toString());
       System.err.println("webhookd: start-up failed: " + e.getMessage());

@@ -16,7 +16,8 @@ public record Settings(
     Postgres postgres,
     Dedup dedup,
     Processing processing,
-    Crm crm) {
+    Crm crm,
+    OpenPhoneApi api) {
 
   /** The public webhook listener. {@code instances} 0 means one verticle per core. */
   public record Http(String host, int port, int instances, long maxBodyBytes, Duration shutdownTimeout) {
@@ -96,8 +97,26 @@ public record Settings(
     }
   }
 
-  /** The CRM's rules. */
-  public record Crm(List<String> optOutKeywords) {
+  /**
+   * The CRM's rules: consent keywords (compared with the whole text, trimmed, any case), the texts
+   * sent in answer, campaign reply classification, and the automation rules file.
+   */
+  public record Crm(String defaultRegion, List<String> optOutKeywords, List<String> optInKeywords,
+      List<String> helpKeywords, String helpText, String optOutConfirmation, String optInConfirmation,
+      List<String> interestedKeywords, List<String> notInterestedKeywords, Path automationFile) {
+  }
+
+  /**
+   * The OpenPhone API, through which texts are sent. {@code fromNumber} is the line used when an
+   * event names none. The key is never printed.
+   */
+  public record OpenPhoneApi(String baseUrl, String apiKey, Duration timeout, String fromNumber,
+      double sendRatePerSecond) {
+    @Override
+    public String toString() {
+      return "OpenPhoneApi[baseUrl=" + baseUrl + ", apiKey=" + (apiKey.isEmpty() ? "none" : "configured")
+          + ", timeout=" + timeout + ", fromNumber=" + fromNumber + ", sendRatePerSecond=" + sendRatePerSecond + "]";
+    }
   }
 
   /** SQLite's {@code PRAGMA synchronous}; FULL syncs the WAL on every commit. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -91,8 +92,41 @@ public final class SettingsLoader {
       t -> ValueParsers.duration(t, Duration.ofMillis(1), Duration.ofDays(7)));
   static final Setting<Integer> PROCESS_MAX_RETRIES =
       Setting.of("process.max-retries", "5", t -> ValueParsers.integer(t, 0, 100));
+  static final Setting<String> CRM_DEFAULT_REGION =
+      Setting.of("crm.default-region", "US", SettingsLoader::region);
   static final Setting<List<String>> CRM_OPT_OUT_KEYWORDS = Setting.of("crm.opt-out-keywords",
       "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT", ValueParsers::list);
+  static final Setting<List<String>> CRM_OPT_IN_KEYWORDS =
+      Setting.of("crm.opt-in-keywords", "START,UNSTOP", ValueParsers::list);
+  static final Setting<List<String>> CRM_HELP_KEYWORDS =
+      Setting.of("crm.help-keywords", "HELP", ValueParsers::list);
+  static final Setting<String> CRM_HELP_TEXT = Setting.of("crm.help-text",
+      "Reply STOP to unsubscribe, START to subscribe again. Msg&data rates may apply.", ValueParsers::nonBlank);
+  static final Setting<String> CRM_OPT_OUT_CONFIRMATION = Setting.of("crm.opt-out-confirmation",
+      "You have been unsubscribed and will receive no more messages. Reply START to subscribe again.",
+      ValueParsers::nonBlank);
+  static final Setting<String> CRM_OPT_IN_CONFIRMATION = Setting.of("crm.opt-in-confirmation",
+      "You are subscribed again. Reply STOP to unsubscribe.", ValueParsers::nonBlank);
+  static final Setting<List<String>> CRM_INTERESTED_KEYWORDS = Setting.of("crm.interested-keywords",
+      "YES,Y,INTERESTED,SURE,OK,PLEASE", ValueParsers::list);
+  static final Setting<List<String>> CRM_NOT_INTERESTED_KEYWORDS = Setting.of("crm.not-interested-keywords",
+      "NO,N,NOPE,NOT INTERESTED,NO THANKS", ValueParsers::list);
+  static final Setting<Path> CRM_AUTOMATION_FILE =
+      Setting.of("crm.automation-file", "conf/automation.yaml", t -> Path.of(t.trim()));
+  static final Setting<String> API_BASE_URL =
+      Setting.of("openphone.api-base-url", "https://api.openphone.com", t -> {
+        String url = SettingsLoader.httpUrl(t);
+        if (url.isEmpty()) {
+          throw new IllegalArgumentException("must not be empty");
+        }
+        return url.replaceAll("/+$", "");
+      });
+  static final Setting<String> API_KEY = Setting.secret("openphone.api-key", "", String::trim);
+  static final Setting<Duration> API_TIMEOUT = Setting.of("openphone.api-timeout", "10s",
+      t -> ValueParsers.duration(t, Duration.ofMillis(100), Duration.ofMinutes(2)));
+  static final Setting<String> API_FROM_NUMBER = Setting.of("openphone.from-number", "", String::trim);
+  static final Setting<Double> API_SEND_RATE = Setting.of("openphone.send-rate", "5",
+      t -> (double) ValueParsers.integer(t, 1, 1000));
   static final Setting<String> ALERTS_WEBHOOK_URL =
       Setting.secret("alerts.webhook-url", "", SettingsLoader::httpUrl);
 
@@ -111,7 +145,10 @@ public final class SettingsLoader {
       PROCESS_MAX_IN_FLIGHT, PROCESS_CRITICAL_BUDGET, PROCESS_RETRY_BASE, PROCESS_RETRY_CAP,
       PROCESS_MAX_RETRIES,
       ALERTS_WEBHOOK_URL,
-      CRM_OPT_OUT_KEYWORDS);
+      CRM_DEFAULT_REGION, CRM_OPT_OUT_KEYWORDS, CRM_OPT_IN_KEYWORDS, CRM_HELP_KEYWORDS, CRM_HELP_TEXT,
+      CRM_OPT_OUT_CONFIRMATION, CRM_OPT_IN_CONFIRMATION, CRM_INTERESTED_KEYWORDS,
+      CRM_NOT_INTERESTED_KEYWORDS, CRM_AUTOMATION_FILE,
+      API_BASE_URL, API_KEY, API_TIMEOUT, API_FROM_NUMBER, API_SEND_RATE);
 
   private final Map<String, String> fileValues;
   private final Map<String, String> env;
@@ -161,7 +198,12 @@ public final class SettingsLoader {
             value(PROCESS_LEASE), value(PROCESS_POLL_INTERVAL), value(PROCESS_CLAIM_BATCH),
             value(PROCESS_MAX_IN_FLIGHT), value(PROCESS_CRITICAL_BUDGET), value(PROCESS_RETRY_BASE),
             value(PROCESS_RETRY_CAP), value(PROCESS_MAX_RETRIES), value(ALERTS_WEBHOOK_URL)),
-        new Settings.Crm(value(CRM_OPT_OUT_KEYWORDS)));
+        new Settings.Crm(value(CRM_DEFAULT_REGION), value(CRM_OPT_OUT_KEYWORDS), value(CRM_OPT_IN_KEYWORDS),
+            value(CRM_HELP_KEYWORDS), value(CRM_HELP_TEXT), value(CRM_OPT_OUT_CONFIRMATION),
+            value(CRM_OPT_IN_CONFIRMATION), value(CRM_INTERESTED_KEYWORDS),
+            value(CRM_NOT_INTERESTED_KEYWORDS), value(CRM_AUTOMATION_FILE)),
+        new Settings.OpenPhoneApi(value(API_BASE_URL), value(API_KEY), value(API_TIMEOUT),
+            value(API_FROM_NUMBER), value(API_SEND_RATE)));
   }
 
   /** A fresh name per process unless configured, so a restarted instance never inherits claims. */
@@ -184,6 +226,14 @@ public final class SettingsLoader {
       throw new IllegalArgumentException("must be an http:// or https:// URL");
     }
     return url;
+  }
+
+  private static String region(String text) {
+    String region = text.trim().toUpperCase(Locale.ROOT);
+    if (!region.matches("[A-Z]{2}")) {
+      throw new IllegalArgumentException("\"" + text + "\" is not a two-letter region code such as US");
+    }
+    return region;
   }
 
   private static String redisUrl(String text) {

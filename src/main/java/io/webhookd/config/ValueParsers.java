@@ -13,7 +13,6 @@ import java.util.regex.Pattern;
  */
 final class ValueParsers {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|b|kib|kb|mib|mb|gib|gb)");
 
   private ValueParsers() {
@@ -33,19 +32,7 @@ final class ValueParsers {
   }
 
   static Duration duration(String text, Duration min, Duration max) {
-    Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "\"" + text + "\" is not a duration (a number with ms, s, m, h or d, e.g. 30s)");
-    }
-    long n = Long.parseLong(m.group(1));
-    Duration value = switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    Duration value = Durations.parse(text);
     if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
       throw new IllegalArgumentException(text + " is outside " + min + ".." + max);
     }

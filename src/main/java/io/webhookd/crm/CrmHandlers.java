@@ -1,9 +1,9 @@
 package io.webhookd.crm;
 
-import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
+import io.webhookd.config.Settings;
+import io.webhookd.crm.automation.Automation;
+import io.webhookd.crm.automation.AutomationRules;
 import io.webhookd.event.EventTypes;
-import io.webhookd.process.EventHandler;
 import io.webhookd.process.HandlerRegistry;
 
 /** The CRM's handler for each event type it knows. */
@@ -12,13 +12,15 @@ public final class CrmHandlers {
   private CrmHandlers() {
   }
 
-  public static HandlerRegistry registry() {
-    EventHandler acknowledge = (event, envelope, tx) ->
-        Future.succeededFuture(new JsonObject().put("type", event.event().type()));
+  /** Loads the automation rules too: an invalid rule throws {@code InvalidSettingException}. */
+  public static HandlerRegistry registry(Settings settings) {
+    CrmContext crm = new CrmContext(settings.crm(), settings.api(),
+        new PhoneNumbers(settings.crm().defaultRegion()), new Keywords(settings.crm()),
+        new Automation(AutomationRules.load(settings.crm().automationFile())));
     return new HandlerRegistry()
-        .register(EventTypes.MESSAGES, acknowledge)
-        .register(EventTypes.CALLS, acknowledge)
-        .register(EventTypes.CONTACTS, acknowledge)
-        .register(EventTypes.OPT_OUT, acknowledge);
+        .register(EventTypes.MESSAGES, new MessageHandler(crm))
+        .register(EventTypes.CALLS, new CallHandler(crm))
+        .register(EventTypes.CONTACTS, new ContactHandler(crm))
+        .register(EventTypes.OPT_OUT, new OptOutHandler(crm));
   }
 }

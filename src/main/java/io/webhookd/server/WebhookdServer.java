@@ -10,6 +10,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.webhookd.config.Settings;
 import io.webhookd.crm.CrmHandlers;
+import io.webhookd.crm.OpenPhoneClient;
+import io.webhookd.crm.OutboundSender;
 import io.webhookd.dedup.DedupGuard;
 import io.webhookd.dedup.DedupTier;
 import io.webhookd.dedup.LocalDedupTier;
@@ -57,7 +59,7 @@ public final class WebhookdServer {
 
   /** Starts everything; blocking, so call it from {@code main}, never from an event loop. */
   public static WebhookdServer start(Settings settings) throws Exception {
-    return start(settings, CrmHandlers.registry());
+    return start(settings, CrmHandlers.registry(settings));
   }
 
   /** As {@link #start(Settings)}, with the given handlers. */
@@ -119,12 +121,15 @@ public final class WebhookdServer {
           () -> new IngestVerticle(settings.http(), verifier, dedup, finalStore, scheduler::wake,
               critical, watch, processing.criticalBudget()),
           new DeploymentOptions().setInstances(httpInstances)).await();
+      OpenPhoneClient api = new OpenPhoneClient(vertx, settings.api());
+      String outbound = vertx.deployVerticle(new OutboundSender(store, api, retryPolicy,
+          settings.api().sendRatePerSecond(), processing.instanceId())).await();
       String management = vertx.deployVerticle(new ManagementVerticle(
           settings.management().host(), settings.management().port(), new Readiness(checks))).await();
       LOG.info("webhookd {} listening on http://{}:{}{} ({} listeners, {} workers; management on {}:{})",
           processing.instanceId(), settings.http().host(), settings.http().port(), IngestVerticle.PATH,
           httpInstances, processing.workers(), settings.management().host(), settings.management().port());
-      return new WebhookdServer(vertx, store, redis, List.of(ingest, scheduling, workers, management));
+      return new WebhookdServer(vertx, store, redis, List.of(ingest, scheduling, workers, outbound, management));
     } catch (Exception | Error e) {
       if (store != null) {
         store.close().await();

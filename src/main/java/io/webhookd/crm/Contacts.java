@@ -1,0 +1,91 @@
+package io.webhookd.crm;
+
+import io.vertx.core.Future;
+import io.webhookd.store.Tx;
+import java.util.List;
+
+/**
+ * Contacts and their numbers. A contact is found or created by phone number; contact events from
+ * OpenPhone keep its OpenPhone id, names and numbers in step, the newest event winning.
+ */
+public final class Contacts {
+
+  private Contacts() {
+  }
+
+  /** The id of the contact owning {@code phone} (E.164), created when none does. */
+  public static Future<Long> findOrCreate(Tx tx, String phone, long now) {
+    return byPhone(tx, phone).compose(found -> found != null ? Future.succeededFuture(found)
+        : tx.query("INSERT INTO contacts (created_at, updated_at) VALUES (?, ?) RETURNING id", now, now)
+            .map(rows -> rows.get(0).longValue("id"))
+            .compose(created -> tx.update("""
+                    INSERT INTO contact_phones (phone, contact_id, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (phone) DO NOTHING""", phone, created, now)
+                .compose(inserted -> inserted == 1 ? Future.succeededFuture(created)
+                    // Another transaction gave the number a contact first: use that one.
+                    : tx.update("DELETE FROM contacts WHERE id = ?", created).compose(v -> byPhone(tx, phone)))));
+  }
+
+  public static Future<Long> byPhone(Tx tx, String phone) {
+    return tx.query("SELECT contact_id FROM contact_phones WHERE phone = ?", phone)
+        .map(rows -> rows.isEmpty() ? null : rows.get(0).longValue("contact_id"));
+  }
+
+  /**
+   * Applies a {@code contact.updated}: names and numbers, unless a newer contact event was applied
+   * already. Numbers move to this contact (with their consent state, which belongs to the number).
+   */
+  public static Future<Long> applyUpdate(Tx tx, String openphoneId, String firstName, String lastName,
+      String company, List<String> phones, long sourceUpdatedAt, long now) {
+    return tx.query("""
+            INSERT INTO contacts (openphone_id, first_name, last_name, company, source_updated_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (openphone_id) DO UPDATE
+              SET first_name = excluded.first_name, last_name = excluded.last_name, company = excluded.company,
+                  source_updated_at = excluded.source_updated_at, deleted_at = NULL, updated_at = excluded.updated_at
+              WHERE contacts.source_updated_at IS NULL OR contacts.source_updated_at <= excluded.source_updated_at
+            RETURNING id""", openphoneId, firstName, lastName, company, sourceUpdatedAt, now, now)
+        .compose(rows -> rows.isEmpty() ? Future.succeededFuture(null) // an older event: nothing to do
+            : attachPhones(tx, rows.get(0).longValue("id"), phones, now));
+  }
+
+  private static Future<Long> attachPhones(Tx tx, long contactId, List<String> phones, long now) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String phone : phones) {
+      chain = chain.compose(v -> tx.update("""
+          INSERT INTO contact_phones (phone, contact_id, updated_at) VALUES (?, ?, ?)
+          ON CONFLICT (phone) DO UPDATE SET contact_id = excluded.contact_id, updated_at = excluded.updated_at""",
+          phone, contactId, now).mapEmpty());
+    }
+    return chain.map(contactId);
+  }
+
+  /** Soft delete: the contact is marked deleted, its history stays. Older events change nothing. */
+  public static Future<Void> applyDelete(Tx tx, String openphoneId, long sourceUpdatedAt, long now) {
+    return tx.update("""
+        INSERT INTO contacts (openphone_id, source_updated_at, deleted_at, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (openphone_id) DO UPDATE
+          SET deleted_at = excluded.deleted_at, source_updated_at = excluded.source_updated_at,
+              updated_at = excluded.updated_at
+          WHERE contacts.source_updated_at IS NULL OR contacts.source_updated_at <= excluded.source_updated_at""",
+        openphoneId, sourceUpdatedAt, now, now, now).mapEmpty();
+  }
+
+  public static Future<Void> tag(Tx tx, long contactId, String tag, long now) {
+    return tx.update("""
+        INSERT INTO contact_tags (contact_id, tag, created_at) VALUES (?, ?, ?)
+        ON CONFLICT (contact_id, tag) DO NOTHING""", contactId, tag, now).mapEmpty();
+  }
+
+  public static Future<List<String>> tags(Tx tx, long contactId) {
+    return tx.query("SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", contactId)
+        .map(rows -> rows.stream().map(row -> row.string("tag")).toList());
+  }
+
+  /** Whether the number has opted out; the send path asks this before every text. */
+  public static Future<Boolean> optedOut(Tx tx, String phone) {
+    return tx.query("SELECT opted_out FROM contact_phones WHERE phone = ?", phone)
+        .map(rows -> !rows.isEmpty() && rows.get(0).intValue("opted_out") == 1);
+  }
+}

@@ -1,0 +1,159 @@
+package io.webhookd.event;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads the fields of an OpenPhone webhook body whatever its envelope generation: legacy v2/v3 and
+ * API v4 keep the resource in {@code data.object} (text in {@code body} or {@code text}, {@code to}
+ * a string or an array); 2026-03-30 keeps it in {@code data.resource} with {@code data.context}
+ * (sender and recipients as identifiers). Missing or mistyped fields read as null.
+ */
+public final class OpenPhoneEnvelope {
+
+  private final JsonObject root;
+  private final JsonObject resource;
+  private final JsonObject context;
+
+  public OpenPhoneEnvelope(JsonObject root) {
+    this.root = root;
+    JsonObject data = object(root, "data");
+    this.resource = data == null ? null : first(object(data, "object"), object(data, "resource"));
+    this.context = data == null ? null : object(data, "context");
+  }
+
+  public JsonObject root() {
+    return root;
+  }
+
+  public String type() {
+    return string(root, "type");
+  }
+
+  public String id() {
+    return string(root, "id");
+  }
+
+  /** The envelope's creation time, else the resource's. */
+  public String createdAt() {
+    return first(string(root, "createdAt"), resourceString("createdAt"));
+  }
+
+  /** A time field of the resource in epoch milliseconds, or null when absent or unreadable. */
+  public Long resourceInstant(String field) {
+    return epochMillis(resourceString(field));
+  }
+
+  /** ISO-8601 to epoch milliseconds; null when absent or unreadable. */
+  public static Long epochMillis(String iso) {
+    if (iso == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(iso).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /** A field of the resource, e.g. {@code id}, {@code status}, {@code answeredAt}. */
+  public String resourceString(String field) {
+    return string(resource, field);
+  }
+
+  public JsonObject resourceObject(String field) {
+    return object(resource, field);
+  }
+
+  public Object resourceValue(String field) {
+    return resource == null ? null : resource.getValue(field);
+  }
+
+  public String from() {
+    return first(string(resource, "from"), string(context, "senderIdentifier"),
+        string(resource, "phoneNumber"));
+  }
+
+  /** Every recipient: {@code to} as an array or a comma-joined string, or the 2026 identifiers. */
+  public List<String> to() {
+    List<String> fromResource = list(resource == null ? null : resource.getValue("to"));
+    return fromResource.isEmpty()
+        ? list(context == null ? null : context.getValue("recipientIdentifiers")) : fromResource;
+  }
+
+  public String text() {
+    return first(string(resource, "body"), string(resource, "text"));
+  }
+
+  public String direction() {
+    return string(resource, "direction");
+  }
+
+  public boolean inbound() {
+    return "incoming".equals(direction());
+  }
+
+  public String conversationId() {
+    return first(string(resource, "conversationId"), string(context, "conversationId"));
+  }
+
+  public String phoneNumberId() {
+    return first(string(resource, "phoneNumberId"), string(context, "phoneNumberId"));
+  }
+
+  public String userId() {
+    return first(string(resource, "userId"), string(context, "userId"));
+  }
+
+  /** URLs of the resource's media. */
+  public List<String> mediaUrls() {
+    List<String> urls = new ArrayList<>();
+    if (resource != null && resource.getValue("media") instanceof JsonArray media) {
+      for (Object item : media) {
+        if (item instanceof JsonObject m && m.getValue("url") instanceof String url) {
+          urls.add(url);
+        } else if (item instanceof String url) {
+          urls.add(url);
+        }
+      }
+    }
+    return urls;
+  }
+
+  private static List<String> list(Object value) {
+    List<String> items = new ArrayList<>();
+    if (value instanceof JsonArray array) {
+      for (Object item : array) {
+        if (item instanceof String s && !s.isBlank()) {
+          items.add(s.trim());
+        }
+      }
+    } else if (value instanceof String s) {
+      Arrays.stream(s.split(",")).map(String::trim).filter(t -> !t.isEmpty()).forEach(items::add);
+    }
+    return items;
+  }
+
+  private static String string(JsonObject json, String key) {
+    return json != null && json.getValue(key) instanceof String s ? s : null;
+  }
+
+  private static JsonObject object(JsonObject json, String key) {
+    return json != null && json.getValue(key) instanceof JsonObject o ? o : null;
+  }
+
+  @SafeVarargs
+  private static <T> T first(T... candidates) {
+    for (T candidate : candidates) {
+      if (candidate != null) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+}
