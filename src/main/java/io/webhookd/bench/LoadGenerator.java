@@ -65,6 +65,11 @@ public final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--rate", description = "Requests per second in rate mode (default: ${DEFAULT-VALUE}).")
   double rate = 5000;
 
+  @Option(names = "--event-type",
+      description = "message.received (the service answers it only once processed, as a critical "
+          + "type) or message.delivered (answered once stored) (default: ${DEFAULT-VALUE}).")
+  String eventType = "message.received";
+
   @Option(names = "--duration", converter = DurationConverter.class,
       description = "Measured phase, e.g. 20s (default: 20s).")
   Duration duration = Duration.ofSeconds(20);
@@ -125,7 +130,7 @@ public final class LoadGenerator implements Callable<Integer> {
         : Math.min(maxRequests, (long) Math.ceil((double) expectedRate * totalNanos / 1e9));
     int presigned = presign ? (int) Math.min(planned, Integer.MAX_VALUE - 8) : 0;
     long signStart = System.nanoTime();
-    SyntheticEvents events = new SyntheticEvents(secret, presigned);
+    SyntheticEvents events = new SyntheticEvents(secret, SyntheticEvents.Type.of(eventType), presigned);
     progress("prepared %,d signed events of %d bytes in %.1f s", presigned, events.bodyLength(),
         (System.nanoTime() - signStart) / 1e9);
 
@@ -254,6 +259,11 @@ public final class LoadGenerator implements Callable<Integer> {
     } catch (UnknownHostException e) {
       return "--url host " + url.getHost() + " does not resolve";
     }
+    try {
+      SyntheticEvents.Type.of(eventType);
+    } catch (IllegalArgumentException e) {
+      return "--event-type must be message.received or message.delivered";
+    }
     if (duration.compareTo(Duration.ofSeconds(1)) < 0 || duration.compareTo(Duration.ofHours(1)) > 0) {
       return "--duration must be between 1s and 1h";
     }
@@ -366,14 +376,14 @@ public final class LoadGenerator implements Callable<Integer> {
   }
 
   /** CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). */
-  record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb) {
+  record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
 
     static ProcessSample ofThisJvm() {
       long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
           ? os.getProcessCpuTime() : -1;
       ProcessSample proc = of(ProcessHandle.current().pid());
       return new ProcessSample(System.nanoTime(), cpu, proc == null ? -1 : proc.rssKb(),
-          proc == null ? -1 : proc.hwmKb());
+          proc == null ? -1 : proc.hwmKb(), -1);
     }
 
     /** Null when there is no such process or no /proc. */
@@ -396,8 +406,19 @@ public final class LoadGenerator implements Callable<Integer> {
             hwm = kb(line);
           }
         }
+        // Bytes the process caused to be written to storage (page cache write-back included).
+        long written = -1;
+        try {
+          for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", pid.toString(), "io"))) {
+            if (line.startsWith("write_bytes:")) {
+              written = Long.parseLong(line.substring("write_bytes:".length()).trim());
+            }
+          }
+        } catch (java.io.IOException | RuntimeException e) {
+          // Not readable (another user's process, or no task I/O accounting): left out.
+        }
         // USER_HZ is 100 on every mainstream Linux build.
-        return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, rss, hwm);
+        return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, rss, hwm, written);
       } catch (java.io.IOException | RuntimeException e) {
         return null;
       }
@@ -414,7 +435,7 @@ public final class LoadGenerator implements Callable<Integer> {
             busy += Long.parseLong(f[i]);
           }
         }
-        return new ProcessSample(System.nanoTime(), busy * 10_000_000L, -1, -1);
+        return new ProcessSample(System.nanoTime(), busy * 10_000_000L, -1, -1, -1);
       } catch (java.io.IOException | RuntimeException e) {
         return null;
       }
@@ -422,6 +443,14 @@ public final class LoadGenerator implements Callable<Integer> {
 
     private static long kb(String line) {
       return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    }
+
+    /** Bytes written to storage between two samples, or -1. */
+    static long diskWrites(ProcessSample before, ProcessSample after) {
+      if (before == null || after == null || before.diskWriteBytes() < 0 || after.diskWriteBytes() < 0) {
+        return -1;
+      }
+      return after.diskWriteBytes() - before.diskWriteBytes();
     }
 
     /** Cores busy on average between two samples. */

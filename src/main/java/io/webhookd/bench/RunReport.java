@@ -29,6 +29,7 @@ final class RunReport {
   private final LoadGenerator.ProcessSample generatorAfter;
   private final LoadGenerator.ProcessSample serverAfter;
   private final double machineCores;
+  private final long serverDiskWrites;
 
   RunReport(LoadGenerator options, SyntheticEvents events, long planned, List<Lane.Result> lanes,
       long unfinished, double[] pacerLag,
@@ -52,6 +53,7 @@ final class RunReport {
     this.pacerLag = pacerLag;
     this.generatorCores = LoadGenerator.ProcessSample.cores(generatorBefore, generatorAfter);
     this.serverCores = LoadGenerator.ProcessSample.cores(serverBefore, serverAfter);
+    this.serverDiskWrites = LoadGenerator.ProcessSample.diskWrites(serverBefore, serverAfter);
     this.generatorAfter = generatorAfter;
     this.serverAfter = serverAfter;
     this.machineCores = machineCores;
@@ -81,6 +83,7 @@ final class RunReport {
     JsonObject json = new JsonObject()
         .put("mode", options.mode.name())
         .put("url", options.url.toString())
+        .put("event_type", options.eventType)
         .put("connections", options.connections)
         .put("threads", options.threads)
         .put("warmup_s", options.warmup.toMillis() / 1000.0)
@@ -130,6 +133,11 @@ final class RunReport {
       json.put("server", new JsonObject()
           .put("pid", options.serverPid)
           .put("cpu_cores", round3(serverCores))
+          .put("cpu_us_per_ack", measuredAcknowledged == 0 ? null
+              : round(serverCores * 1e6 * seconds() / measuredAcknowledged))
+          .put("disk_write_mb_per_s", serverDiskWrites < 0 ? null : round(serverDiskWrites / 1e6 / seconds()))
+          .put("disk_write_kb_per_ack", serverDiskWrites < 0 || measuredAcknowledged == 0 ? null
+              : round(serverDiskWrites / 1e3 / measuredAcknowledged))
           .put("rss_kb", serverAfter.rssKb())
           .put("peak_rss_kb", serverAfter.hwmKb()));
     }
@@ -139,8 +147,8 @@ final class RunReport {
   String toText() {
     StringBuilder out = new StringBuilder();
     boolean rate = options.mode == LoadGenerator.Mode.rate;
-    line(out, "mode %s%s, %d connections, %d generator thread(s), %s warmup + %s measured",
-        options.mode, rate ? String.format(Locale.ROOT, " at %,.0f req/s", options.rate) : "",
+    line(out, "mode %s%s, %s, %d connections, %d generator thread(s), %s warmup + %s measured",
+        options.mode, rate ? String.format(Locale.ROOT, " at %,.0f req/s", options.rate) : "", options.eventType,
         options.connections, options.threads, pretty(options.warmup.toMillis()), pretty(options.duration.toMillis()));
     line(out, "  measured requests   %,d (%,.0f req/s), acknowledged 2xx %,d (%,.0f/s), errors %,d",
         measured, measured / seconds(), measuredAcknowledged, measuredAcknowledged / seconds(), measuredErrors);
@@ -154,7 +162,11 @@ final class RunReport {
         events.presignedCount(), signedInline, pacerLag == null ? ""
             : String.format(Locale.ROOT, ", pacer lag mean %.3f ms max %.3f ms", pacerLag[0] / 1e6, pacerLag[1] / 1e6));
     if (serverAfter != null) {
-      line(out, "  server pid %d: %.2f cores, RSS %,d KiB, peak RSS %,d KiB", options.serverPid, serverCores,
+      line(out, "  server pid %d: %.2f cores (%.0f us CPU per 2xx), writes %.1f MB/s to disk (%.1f kB per 2xx), "
+              + "RSS %,d KiB, peak RSS %,d KiB", options.serverPid, serverCores,
+          measuredAcknowledged == 0 ? Double.NaN : serverCores * 1e6 * seconds() / measuredAcknowledged,
+          serverDiskWrites < 0 ? Double.NaN : serverDiskWrites / 1e6 / seconds(),
+          serverDiskWrites < 0 || measuredAcknowledged == 0 ? Double.NaN : serverDiskWrites / 1e3 / measuredAcknowledged,
           serverAfter.rssKb(), serverAfter.hwmKb());
     }
     line(out, "  machine: %.2f of %d cores busy during the measured phase%s", machineCores,

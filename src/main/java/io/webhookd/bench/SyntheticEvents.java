@@ -10,7 +10,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Distinct OpenPhone {@code message.received} events shaped like the legacy-v2 fixture (about 660
+ * Distinct OpenPhone {@code message.received} (or {@code message.delivered}) events shaped like the legacy-v2 fixture (about 660
  * bytes), each with a unique, random-looking event id ({@code EV} + 32 hex digits), signed with the legacy scheme:
  * {@code openphone-signature: hmac;1;<unix ms>;<base64 HMAC-SHA256 over "<ts>.<body>">}, keyed with
  * the base64-decoded secret.
@@ -22,17 +22,49 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class SyntheticEvents {
 
-  /** The template, split where the per-event parts go: event id twice, conversation id once. */
+  /**
+   * The template, split where the per-event parts go: event id twice, conversation id once. The
+   * {@code %1$s} slots take the creation time, {@code %2$s} the type, {@code %3$s} the direction
+   * and {@code %4$s} the status.
+   */
   private static final String[] TEMPLATE = {
-      "{\"id\":\"EV", "\",\"object\":\"event\",\"apiVersion\":\"v2\",\"createdAt\":\"%s\","
-          + "\"type\":\"message.received\",\"data\":{\"object\":{\"id\":\"AC",
+      "{\"id\":\"EV", "\",\"object\":\"event\",\"apiVersion\":\"v2\",\"createdAt\":\"%1$s\","
+          + "\"type\":\"%2$s\",\"data\":{\"object\":{\"id\":\"AC",
       "\",\"object\":\"message\",\"from\":\"+18005550100\",\"to\":\"+18885550101\","
-          + "\"direction\":\"incoming\",\"body\":\"Load test message from webhookd's benchmark, "
+          + "\"direction\":\"%3$s\",\"body\":\"Load test message from webhookd's benchmark, "
           + "see docs/BENCHMARKS.md\",\"media\":[{\"url\":\"https://storage.googleapis.com/opstatics-dev/"
-          + "5c908000ada94d9fb206649ecb8cc928\",\"type\":\"image/jpeg\"}],\"status\":\"received\","
-          + "\"createdAt\":\"%s\",\"userId\":\"USu5AsEHuQ\",\"phoneNumberId\":\"PNtoDbDhuz\","
+          + "5c908000ada94d9fb206649ecb8cc928\",\"type\":\"image/jpeg\"}],\"status\":\"%4$s\","
+          + "\"createdAt\":\"%1$s\",\"userId\":\"USu5AsEHuQ\",\"phoneNumberId\":\"PNtoDbDhuz\","
           + "\"conversationId\":\"CN",
       "\"}}}"};
+
+  /** The message events the generator can send; both have the legacy-v2 fixture's shape. */
+  enum Type {
+    /** An inbound text, {@code legacy-v2-message.received.json}. */
+    RECEIVED("message.received", "incoming", "received"),
+    /** An outbound text delivered, {@code legacy-v2-message.delivered.json}. */
+    DELIVERED("message.delivered", "outgoing", "delivered");
+
+    final String type;
+    final String direction;
+    final String status;
+
+    Type(String type, String direction, String status) {
+      this.type = type;
+      this.direction = direction;
+      this.status = status;
+    }
+
+    static Type of(String type) {
+      for (Type t : values()) {
+        if (t.type.equals(type)) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException("unknown event type " + type);
+    }
+  }
+
   private static final int HEX_ID = 32;
   private static final int CONVERSATIONS = 1000;
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -50,9 +82,10 @@ final class SyntheticEvents {
 
   /**
    * @param secret    the OpenPhone signing secret as configured on the server (base64)
+   * @param type      the event type every event has
    * @param presigned how many events to sign now; 0 signs every event when it is sent
    */
-  SyntheticEvents(String secret, int presigned) {
+  SyntheticEvents(String secret, Type type, int presigned) {
     try {
       this.key = Base64.getDecoder().decode(secret.trim());
     } catch (IllegalArgumentException e) {
@@ -63,8 +96,8 @@ final class SyntheticEvents {
     }
     String createdAt = Instant.now().toString();
     this.part0 = ascii(TEMPLATE[0]);
-    this.part1 = ascii(TEMPLATE[1].formatted(createdAt));
-    this.part2 = ascii(TEMPLATE[2].formatted(createdAt));
+    this.part1 = ascii(TEMPLATE[1].formatted(createdAt, type.type));
+    this.part2 = ascii(TEMPLATE[2].formatted(createdAt, type.type, type.direction, type.status));
     this.part3 = ascii(TEMPLATE[3]);
     // Ids unique across runs too, so a rerun against a kept data dir is not all duplicates.
     this.runId = ThreadLocalRandom.current().nextLong();

@@ -23,8 +23,14 @@ public record Settings(
   public record Http(String host, int port, int instances, long maxBodyBytes, Duration shutdownTimeout) {
   }
 
-  /** The management listener (health, readiness); loopback unless configured otherwise. */
-  public record Management(String host, int port) {
+  /**
+   * The management listener (metrics, health, readiness); loopback unless configured otherwise,
+   * and when readiness turns degraded: a backlog above {@code queueDegradedAbove}, an event waiting
+   * longer than {@code oldestPendingDegradedAfter}, or fewer than {@code successRateDegradedBelow}
+   * percent of the last five minutes' processing attempts succeeding.
+   */
+  public record Management(String host, int port, long queueDegradedAbove, Duration oldestPendingDegradedAfter,
+      int successRateDegradedBelow) {
   }
 
   /**

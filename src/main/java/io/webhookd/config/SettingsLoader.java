@@ -42,6 +42,13 @@ public final class SettingsLoader {
       Setting.of("management.host", "127.0.0.1", ValueParsers::nonBlank);
   static final Setting<Integer> MANAGEMENT_PORT =
       Setting.of("management.port", "8081", t -> ValueParsers.integer(t, 0, 65535));
+  static final Setting<Long> MANAGEMENT_QUEUE_DEGRADED_ABOVE = Setting.of("management.queue-degraded-above",
+      "1000", t -> (long) ValueParsers.integer(t, 0, Integer.MAX_VALUE));
+  static final Setting<Duration> MANAGEMENT_OLDEST_PENDING_DEGRADED_AFTER = Setting.of(
+      "management.oldest-pending-degraded-after", "5m",
+      t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofDays(7)));
+  static final Setting<Integer> MANAGEMENT_SUCCESS_RATE_DEGRADED_BELOW = Setting.of(
+      "management.success-rate-degraded-below", "50", t -> ValueParsers.integer(t, 0, 100));
   static final Setting<Path> DATA_DIR =
       Setting.of("data-dir", "./data", t -> Path.of(ValueParsers.nonBlank(t)));
   static final Setting<List<String>> OPENPHONE_SECRETS =
@@ -133,7 +140,8 @@ public final class SettingsLoader {
   /** Every setting, in the order {@code conf/webhookd.yaml} documents them. */
   public static final List<Setting<?>> ALL = List.of(
       HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_MAX_BODY_SIZE, HTTP_SHUTDOWN_TIMEOUT,
-      MANAGEMENT_HOST, MANAGEMENT_PORT,
+      MANAGEMENT_HOST, MANAGEMENT_PORT, MANAGEMENT_QUEUE_DEGRADED_ABOVE, MANAGEMENT_OLDEST_PENDING_DEGRADED_AFTER,
+      MANAGEMENT_SUCCESS_RATE_DEGRADED_BELOW,
       DATA_DIR,
       OPENPHONE_SECRETS, OPENPHONE_SECRETS_FILE, OPENPHONE_TIMESTAMP_TOLERANCE,
       STORE_SQLITE_SYNCHRONOUS, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
@@ -185,7 +193,9 @@ public final class SettingsLoader {
     return new Settings(
         new Settings.Http(value(HTTP_HOST), value(HTTP_PORT), value(HTTP_INSTANCES),
             value(HTTP_MAX_BODY_SIZE), value(HTTP_SHUTDOWN_TIMEOUT)),
-        new Settings.Management(value(MANAGEMENT_HOST), value(MANAGEMENT_PORT)),
+        new Settings.Management(value(MANAGEMENT_HOST), value(MANAGEMENT_PORT),
+            value(MANAGEMENT_QUEUE_DEGRADED_ABOVE), value(MANAGEMENT_OLDEST_PENDING_DEGRADED_AFTER),
+            value(MANAGEMENT_SUCCESS_RATE_DEGRADED_BELOW)),
         value(DATA_DIR),
         new Settings.OpenPhone(List.copyOf(new LinkedHashSet<>(secrets)),
             value(OPENPHONE_TIMESTAMP_TOLERANCE)),

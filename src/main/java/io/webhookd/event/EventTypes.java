@@ -1,5 +1,6 @@
 package io.webhookd.event;
 
+import java.util.HashSet;
 import java.util.Set;
 
 /** The event types OpenPhone documents, and the older internal design's own. */
@@ -13,6 +14,15 @@ public final class EventTypes {
       "call.transcript.completed");
   public static final Set<String> CONTACTS = Set.of("contact.updated", "contact.deleted");
   public static final String OPT_OUT = "opt_out";
+
+  /** Every type the service handles. */
+  public static Set<String> all() {
+    Set<String> all = new HashSet<>(MESSAGES);
+    all.addAll(CALLS);
+    all.addAll(CONTACTS);
+    all.add(OPT_OUT);
+    return Set.copyOf(all);
+  }
 
   private EventTypes() {
   }

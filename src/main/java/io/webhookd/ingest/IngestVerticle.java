@@ -11,16 +11,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.webhookd.config.Settings;
-import io.webhookd.dedup.DedupGuard;
 import io.webhookd.event.ContentHash;
-import io.webhookd.event.CriticalEvents;
 import io.webhookd.event.WebhookEvent;
-import io.webhookd.process.ProcessingWatch;
 import io.webhookd.store.AppendResult;
-import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.web.JsonReplies;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,32 +29,16 @@ public final class IngestVerticle extends VerticleBase {
   public static final String PATH = "/webhooks/openphone";
   private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
 
+  private static final String RECEIVED_AT = "webhookd.receivedAt";
+
   private final Settings.Http settings;
-  private final SignatureVerifier verifier;
-  private final DedupGuard dedup;
-  private final InboxStore store;
-  private final Runnable newWork;
-  private final CriticalEvents critical;
-  private final ProcessingWatch watch;
-  private final Duration criticalBudget;
+  private final IngestContext ingest;
   private HttpServer server;
   private volatile boolean stopping;
 
-  /**
-   * @param newWork told after each commit of a new event, so that processing claims it at once
-   * @param watch   tells a critical event's request when its processing is done
-   */
-  public IngestVerticle(Settings.Http settings, SignatureVerifier verifier, DedupGuard dedup,
-      InboxStore store, Runnable newWork, CriticalEvents critical, ProcessingWatch watch,
-      Duration criticalBudget) {
+  public IngestVerticle(Settings.Http settings, IngestContext ingest) {
     this.settings = settings;
-    this.verifier = verifier;
-    this.dedup = dedup;
-    this.store = store;
-    this.newWork = newWork;
-    this.critical = critical;
-    this.watch = watch;
-    this.criticalBudget = criticalBudget;
+    this.ingest = ingest;
   }
 
   @Override
@@ -68,6 +47,7 @@ public final class IngestVerticle extends VerticleBase {
     // Once stopping, every answer closes its connection, so keep-alive clients cannot hold the
     // graceful shutdown open until its timeout.
     router.route().handler(ctx -> {
+      ctx.put(RECEIVED_AT, System.nanoTime());
       if (stopping) {
         ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
       }
@@ -79,8 +59,10 @@ public final class IngestVerticle extends VerticleBase {
     router.errorHandler(400, ctx -> JsonReplies.error(ctx, 400, "bad_request", "the request is malformed"));
     router.errorHandler(404, ctx -> JsonReplies.error(ctx, 404, "not_found", "no such endpoint"));
     router.errorHandler(405, ctx -> JsonReplies.error(ctx, 405, "method_not_allowed", "use POST"));
-    router.errorHandler(413, ctx -> JsonReplies.error(ctx, 413, "payload_too_large",
-        "the body exceeds " + settings.maxBodyBytes() + " bytes"));
+    router.errorHandler(413, ctx -> {
+      ingest.metrics().rejected("payload_too_large");
+      JsonReplies.error(ctx, 413, "payload_too_large", "the body exceeds " + settings.maxBodyBytes() + " bytes");
+    });
     router.errorHandler(500, ctx -> {
       LOG.error("unexpected failure on {}", ctx.request().path(), ctx.failure());
       JsonReplies.error(ctx, 500, "internal_error", "the request could not be handled");
@@ -102,11 +84,12 @@ public final class IngestVerticle extends VerticleBase {
     long receivedAt = System.currentTimeMillis();
     Buffer raw = ctx.body().buffer();
     byte[] body = raw == null ? new byte[0] : raw.getBytes();
-    Verdict verdict = verifier.verify(ctx.request().headers(), body);
+    Verdict verdict = ingest.verifier().verify(ctx.request().headers(), body);
     if (!verdict.accepted()) {
       LOG.warn("refused webhook from {}: {} ({})", ctx.request().remoteAddress(), verdict.detail(),
           verdict.scheme() == null ? "no scheme" : verdict.scheme());
       boolean stale = verdict.outcome() == Verdict.Outcome.STALE_TIMESTAMP;
+      ingest.metrics().rejected(stale ? "stale_timestamp" : "invalid_signature");
       JsonReplies.error(ctx, 401, stale ? "stale_timestamp" : "invalid_signature",
           stale ? "the signed timestamp is outside the accepted window" : "the signature is not valid");
       return;
@@ -120,43 +103,49 @@ public final class IngestVerticle extends VerticleBase {
     }
     WebhookEvent event = envelope.event();
     String key = event.dedupKey();
-    dedup.knownBy(key)
+    ingest.dedup().knownBy(key)
         .compose(tier -> {
           if (tier != null) {
-            store.recordDuplicate(event, tier);
+            duplicate(event, tier);
             return Future.succeededFuture(AppendResult.DUPLICATE);
           }
-          return store.append(event).onSuccess(result -> {
-            dedup.remember(key);
+          return ingest.store().append(event).onSuccess(result -> {
+            ingest.dedup().remember(key);
             if (!result.stored()) {
-              store.recordDuplicate(event, "store");
+              duplicate(event, "store");
             }
           });
         })
         .onSuccess(result -> {
+          ingest.metrics().received(event.type(), event.source());
           if (!result.stored()) {
-            JsonReplies.send(ctx, 200,
-                new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
-          } else if (critical.isCritical(event.type(), envelope.text(), envelope.inbound())) {
+            acknowledge(ctx, new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
+          } else if (ingest.critical().isCritical(event.type(), envelope.text(), envelope.inbound())) {
             answerWhenProcessed(ctx, event, result.inboxId());
           } else {
-            newWork.run();
+            ingest.newWork().run();
             queued(ctx, event);
           }
         })
         .onFailure(e -> {
           LOG.error("could not store event {}: {}", event.eventId(), e.getMessage());
+          ingest.metrics().rejected("storage_unavailable");
           JsonReplies.error(ctx, 503, "storage_unavailable", "the event could not be stored; retry later");
         });
   }
 
+  private void duplicate(WebhookEvent event, String tier) {
+    ingest.metrics().duplicate(tier);
+    ingest.store().recordDuplicate(event, tier);
+  }
+
   /** Waits for processing within the budget, so the sender learns what was done. */
   private void answerWhenProcessed(RoutingContext ctx, WebhookEvent event, long inboxId) {
-    Future<JsonObject> processed = watch.await(vertx, inboxId, criticalBudget);
-    newWork.run();
+    Future<JsonObject> processed = ingest.watch().await(vertx, inboxId, ingest.criticalBudget());
+    ingest.newWork().run();
     processed.onComplete(ar -> {
       if (ar.succeeded() && ar.result() != null) {
-        JsonReplies.send(ctx, 200, new JsonObject().put("status", "processed")
+        acknowledge(ctx, new JsonObject().put("status", "processed")
             .put("event_id", event.eventId()).put("result", ar.result()));
       } else {
         queued(ctx, event);
@@ -164,15 +153,24 @@ public final class IngestVerticle extends VerticleBase {
     });
   }
 
-  private static void queued(RoutingContext ctx, WebhookEvent event) {
-    JsonReplies.send(ctx, 200, new JsonObject().put("status", "queued").put("event_id", event.eventId()));
+  private void queued(RoutingContext ctx, WebhookEvent event) {
+    acknowledge(ctx, new JsonObject().put("status", "queued").put("event_id", event.eventId()));
+  }
+
+  private void acknowledge(RoutingContext ctx, JsonObject answer) {
+    JsonReplies.send(ctx, 200, answer);
+    Long receivedAt = ctx.get(RECEIVED_AT);
+    if (receivedAt != null) {
+      ingest.metrics().acknowledged(System.nanoTime() - receivedAt);
+    }
   }
 
   /** A signed body we cannot read: kept once for an operator, and the sender is told why. */
   private void reject(RoutingContext ctx, Verdict verdict, byte[] body, long receivedAt, InvalidEnvelopeException e) {
     String hash = ContentHash.of(body);
     LOG.warn("signed request with unreadable body {} kept for inspection: {}", hash, e.getMessage());
-    store.quarantine(new RejectedRequest(hash, e.code(), verdict.scheme(),
+    ingest.metrics().rejected(e.code());
+    ingest.store().quarantine(new RejectedRequest(hash, e.code(), verdict.scheme(),
             ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), receivedAt, body))
         .onComplete(ar -> {
           if (ar.failed()) {

@@ -1,14 +1,12 @@
 package io.webhookd.process;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.webhookd.event.CriticalEvents;
 import io.webhookd.event.InboxEvent;
-import java.util.concurrent.ConcurrentHashMap;
+import io.webhookd.observe.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,15 +24,14 @@ public final class DeadLetterAlerts {
   private final Vertx vertx;
   private final WebClient client;
   private final String url;
-  private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Metrics metrics;
 
   /** @param url the alert webhook, or empty for none */
-  public DeadLetterAlerts(Vertx vertx, String url, MeterRegistry registry) {
+  public DeadLetterAlerts(Vertx vertx, String url, Metrics metrics) {
     this.vertx = vertx;
     this.url = url;
     this.client = url.isEmpty() ? null : WebClient.create(vertx);
-    this.registry = registry;
+    this.metrics = metrics;
   }
 
   public void deadLettered(InboxEvent inbox, String error) {
@@ -42,11 +39,11 @@ public final class DeadLetterAlerts {
     if (!CriticalEvents.TYPES.contains(type)) {
       return;
     }
-    LOG.error("critical event {} ({}) is in the dead-letter queue after {} attempts: {}",
-        inbox.event().eventId(), type, inbox.attempt(), error);
-    counters.computeIfAbsent(type, t -> Counter.builder("webhook.dlq.alerts")
-        .description("Critical events (inbound texts, opt-outs) that entered the dead-letter queue")
-        .tag("type", t).register(registry)).increment();
+    LOG.atError().addKeyValue("event_id", inbox.event().eventId()).addKeyValue("type", type)
+        .addKeyValue("attempt", inbox.attempt())
+        .log("critical event {} is in the dead-letter queue: {}", inbox.event().eventId(), error);
+    metrics.counter("webhook.dlq.alerts", "Critical events (inbound texts, opt-outs) that entered the dead-letter queue",
+        "type", Metrics.typeLabel(type)).increment();
     if (client != null) {
       String text = ":rotating_light: webhookd: critical event " + inbox.event().eventId() + " (" + type
           + ") is in the dead-letter queue after " + inbox.attempt() + " attempts: " + error

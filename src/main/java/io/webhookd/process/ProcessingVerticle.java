@@ -8,6 +8,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.event.InboxEvent;
+import io.webhookd.observe.Metrics;
+import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.InboxTransitions;
@@ -31,22 +33,27 @@ public final class ProcessingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingVerticle.class);
   private static final Set<String> WARNED_TYPES = ConcurrentHashMap.newKeySet();
   private static final int MAX_ERROR_LENGTH = 500;
+  private static final String IGNORED = "ignored";
 
   private final InboxStore store;
   private final HandlerRegistry handlers;
   private final RetryPolicy retryPolicy;
   private final ProcessingWatch watch;
   private final DeadLetterAlerts alerts;
+  private final Metrics metrics;
+  private final ProcessingOutcomes outcomes;
   private final String owner;
   private MessageConsumer<InboxEvent> consumer;
 
   public ProcessingVerticle(InboxStore store, HandlerRegistry handlers, RetryPolicy retryPolicy,
-      ProcessingWatch watch, DeadLetterAlerts alerts, String owner) {
+      ProcessingWatch watch, DeadLetterAlerts alerts, Metrics metrics, ProcessingOutcomes outcomes, String owner) {
     this.store = store;
     this.handlers = handlers;
     this.retryPolicy = retryPolicy;
     this.watch = watch;
     this.alerts = alerts;
+    this.metrics = metrics;
+    this.outcomes = outcomes;
     this.owner = owner;
   }
 
@@ -63,12 +70,19 @@ public final class ProcessingVerticle extends VerticleBase {
 
   private void onEvent(Message<InboxEvent> message) {
     InboxEvent inbox = message.body();
+    long started = System.nanoTime();
     process(inbox)
         .onSuccess(result -> {
+          long nanos = System.nanoTime() - started;
+          metrics.processed(inbox.event().type(), result.containsKey(IGNORED) ? "ignored" : "processed", nanos);
+          outcomes.success();
+          LOG.atDebug().addKeyValue("event_id", inbox.event().eventId()).addKeyValue("type", inbox.event().type())
+              .addKeyValue("attempt", inbox.attempt()).addKeyValue("duration_ms", nanos / 1_000_000)
+              .log("processed");
           watch.processed(inbox.inboxId(), result);
           message.reply(null);
         })
-        .onFailure(failure -> onFailure(message, inbox, failure));
+        .onFailure(failure -> onFailure(message, inbox, failure, System.nanoTime() - started));
   }
 
   private Future<JsonObject> process(InboxEvent inbox) {
@@ -84,7 +98,7 @@ public final class ProcessingVerticle extends VerticleBase {
       if (WARNED_TYPES.add(type)) {
         LOG.warn("no handler for event type {}: such events are recorded as ignored", type);
       }
-      JsonObject ignored = new JsonObject().put("ignored", "no handler for " + type);
+      JsonObject ignored = new JsonObject().put(IGNORED, "no handler for " + type);
       return store.inTransaction(tx -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.IGNORED,
           "no handler for this type").map(ignored));
     }
@@ -93,8 +107,9 @@ public final class ProcessingVerticle extends VerticleBase {
             .map(result)));
   }
 
-  private void onFailure(Message<InboxEvent> message, InboxEvent inbox, Throwable failure) {
+  private void onFailure(Message<InboxEvent> message, InboxEvent inbox, Throwable failure, long nanos) {
     FailureKind kind = FailureKind.of(failure);
+    String type = inbox.event().type();
     if (kind == FailureKind.CLAIM_LOST) {
       LOG.warn("event {} was taken over by another claim; its effects were rolled back", inbox.event().eventId());
       message.reply(null);
@@ -105,8 +120,12 @@ public final class ProcessingVerticle extends VerticleBase {
       long dueAt = System.currentTimeMillis() + retryPolicy.delayAfter(inbox.attempt()).toMillis();
       store.inTransaction(tx -> InboxTransitions.retryLater(tx, inbox, owner, dueAt, error))
           .onSuccess(v -> {
-            LOG.warn("event {} ({}) failed on attempt {}, retrying in {} ms: {}", inbox.event().eventId(),
-                inbox.event().type(), inbox.attempt(), dueAt - System.currentTimeMillis(), error);
+            metrics.processed(type, "retry", nanos);
+            metrics.retry(type);
+            outcomes.failure();
+            LOG.atWarn().addKeyValue("event_id", inbox.event().eventId()).addKeyValue("type", type)
+                .addKeyValue("attempt", inbox.attempt()).addKeyValue("duration_ms", nanos / 1_000_000)
+                .log("processing failed, retrying in {} ms: {}", dueAt - System.currentTimeMillis(), error);
             message.reply(dueAt);
           })
           .onFailure(e -> message.fail(500, "could not schedule the retry: " + e.getMessage()));
@@ -114,9 +133,11 @@ public final class ProcessingVerticle extends VerticleBase {
     }
     store.inTransaction(tx -> InboxTransitions.deadLetter(tx, inbox, owner, error, stackTrace(failure)))
         .onSuccess(v -> {
-          LOG.warn("event {} ({}) is in the dead-letter queue after {} attempts ({} failure): {}",
-              inbox.event().eventId(), inbox.event().type(), inbox.attempt(),
-              kind.name().toLowerCase(Locale.ROOT), error);
+          metrics.processed(type, "dead", nanos);
+          outcomes.failure();
+          LOG.atWarn().addKeyValue("event_id", inbox.event().eventId()).addKeyValue("type", type)
+              .addKeyValue("attempt", inbox.attempt()).addKeyValue("duration_ms", nanos / 1_000_000)
+              .log("event is in the dead-letter queue ({} failure): {}", kind.name().toLowerCase(Locale.ROOT), error);
           alerts.deadLettered(inbox, error);
           message.reply(null);
         })

@@ -3,11 +3,12 @@ package io.webhookd.server;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.webhookd.config.Settings;
 import io.webhookd.crm.CrmHandlers;
 import io.webhookd.crm.OpenPhoneClient;
@@ -17,11 +18,15 @@ import io.webhookd.dedup.DedupTier;
 import io.webhookd.dedup.LocalDedupTier;
 import io.webhookd.dedup.RedisDedupTier;
 import io.webhookd.event.CriticalEvents;
+import io.webhookd.ingest.IngestContext;
 import io.webhookd.ingest.IngestVerticle;
 import io.webhookd.ingest.SignatureVerifier;
-import io.webhookd.observe.HealthCheck;
+import io.webhookd.observe.InboxStats;
 import io.webhookd.observe.ManagementVerticle;
+import io.webhookd.observe.Metrics;
+import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.observe.Readiness;
+import io.webhookd.observe.ReadinessChecks;
 import io.webhookd.process.DeadLetterAlerts;
 import io.webhookd.process.EventDispatcher;
 import io.webhookd.process.HandlerRegistry;
@@ -44,6 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class WebhookdServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookdServer.class);
+  private static final long STATS_EVERY_MILLIS = 5_000;
 
   private final Vertx vertx;
   private final InboxStore store;
@@ -64,72 +70,76 @@ public final class WebhookdServer {
 
   /** As {@link #start(Settings)}, with the given handlers. */
   public static WebhookdServer start(Settings settings, HandlerRegistry handlers) throws Exception {
-    Vertx vertx = Vertx.builder().build();
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Metrics metrics = new Metrics();
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+        .build();
     InboxStore store = null;
     Redis redis = null;
     try {
-      store = InboxStores.open(vertx, settings, settings.processing().instanceId());
-      InboxStore checkedStore = store;
-      List<HealthCheck> checks = new ArrayList<>();
-      checks.add(HealthCheck.of("store", () -> checkedStore.check()
-          .map(v -> HealthCheck.Result.healthy())
-          .otherwise(e -> HealthCheck.Result.of(HealthCheck.Status.UNHEALTHY, "storage unavailable"))));
+      Settings.Processing processing = settings.processing();
+      store = InboxStores.open(vertx, settings, processing.instanceId());
+      InboxStore finalStore = store;
+
       List<DedupTier> tiers = new ArrayList<>();
       tiers.add(new LocalDedupTier(settings.dedup().cacheSize(), settings.dedup().ttl()));
+      RedisDedupTier redisTier = null;
       if (!settings.dedup().redisUrl().isEmpty()) {
         redis = Redis.createClient(vertx, new RedisOptions()
             .setConnectionString(settings.dedup().redisUrl())
             .setMaxPoolSize(16)
             .setMaxPoolWaiting(2048));
-        RedisDedupTier redisTier = new RedisDedupTier(
-            RedisAPI.api(redis), settings.dedup().ttl(), settings.dedup().redisTimeout());
+        redisTier = new RedisDedupTier(RedisAPI.api(redis), settings.dedup().ttl(), settings.dedup().redisTimeout());
         // Opens the first connection before traffic arrives; a failure is logged by the tier and
         // ingest goes on without it.
         redisTier.ping().otherwiseEmpty().await();
         tiers.add(redisTier);
-        // Without Redis the service still deduplicates (in process, and finally in the store).
-        checks.add(HealthCheck.of("redis", () -> redisTier.ping()
-            .map(v -> HealthCheck.Result.healthy())
-            .otherwise(e -> HealthCheck.Result.of(HealthCheck.Status.DEGRADED, "Redis unreachable"))));
       }
-      DedupGuard dedup = new DedupGuard(tiers);
       if (settings.openphone().secrets().isEmpty()) {
         LOG.warn("no OpenPhone signing secret is configured (WEBHOOKD_OPENPHONE_SECRETS): every webhook"
             + " will be refused with 401");
       }
-      SignatureVerifier verifier = new SignatureVerifier(
-          settings.openphone().secrets(), settings.openphone().timestampTolerance(), Clock.systemUTC());
 
       EventDispatcher.registerCodec(vertx);
-      EventDispatcher dispatcher = new EventDispatcher(vertx, settings.processing().lease().toMillis());
-      Settings.Processing processing = settings.processing();
-      InboxStore finalStore = store;
+      EventDispatcher dispatcher = new EventDispatcher(vertx, processing.lease().toMillis());
       ProcessingWatch watch = new ProcessingWatch();
-      DeadLetterAlerts alerts = new DeadLetterAlerts(vertx, processing.alertWebhookUrl(), registry);
+      ProcessingOutcomes outcomes = new ProcessingOutcomes(5);
       RetryPolicy retryPolicy = new RetryPolicy(processing.retryBase(), processing.retryCap(), processing.maxRetries());
+      DeadLetterAlerts alerts = new DeadLetterAlerts(vertx, processing.alertWebhookUrl(), metrics);
       String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, handlers, retryPolicy,
-              watch, alerts, processing.instanceId()),
-          new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
-              .setInstances(processing.workers())).await();
+              watch, alerts, metrics, outcomes, processing.instanceId()),
+          new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(processing.workers())).await();
       WorkScheduler scheduler = new WorkScheduler(store, dispatcher, processing, processing.instanceId());
       String scheduling = vertx.deployVerticle(scheduler).await();
-      CriticalEvents critical = new CriticalEvents(settings.crm().optOutKeywords());
-      int httpInstances = settings.http().instances() > 0
-          ? settings.http().instances() : Runtime.getRuntime().availableProcessors();
-      String ingest = vertx.deployVerticle(
-          () -> new IngestVerticle(settings.http(), verifier, dedup, finalStore, scheduler::wake,
-              critical, watch, processing.criticalBudget()),
-          new DeploymentOptions().setInstances(httpInstances)).await();
+
       OpenPhoneClient api = new OpenPhoneClient(vertx, settings.api());
       String outbound = vertx.deployVerticle(new OutboundSender(store, api, retryPolicy,
           settings.api().sendRatePerSecond(), processing.instanceId())).await();
+
+      InboxStats stats = new InboxStats(store, metrics);
+      stats.start(vertx, STATS_EVERY_MILLIS);
+      Readiness readiness = new Readiness(
+          ReadinessChecks.of(settings.management(), store, redisTier, stats, outcomes));
       String management = vertx.deployVerticle(new ManagementVerticle(
-          settings.management().host(), settings.management().port(), new Readiness(checks))).await();
+          settings.management().host(), settings.management().port(), readiness, metrics)).await();
+
+      IngestContext ingest = new IngestContext(
+          new SignatureVerifier(settings.openphone().secrets(), settings.openphone().timestampTolerance(),
+              Clock.systemUTC()),
+          new DedupGuard(tiers), store, scheduler::wake, new CriticalEvents(settings.crm().optOutKeywords()),
+          watch, processing.criticalBudget(), metrics);
+      int httpInstances = settings.http().instances() > 0
+          ? settings.http().instances() : Runtime.getRuntime().availableProcessors();
+      String listener = vertx.deployVerticle(() -> new IngestVerticle(settings.http(), ingest),
+          new DeploymentOptions().setInstances(httpInstances)).await();
       LOG.info("webhookd {} listening on http://{}:{}{} ({} listeners, {} workers; management on {}:{})",
           processing.instanceId(), settings.http().host(), settings.http().port(), IngestVerticle.PATH,
           httpInstances, processing.workers(), settings.management().host(), settings.management().port());
-      return new WebhookdServer(vertx, store, redis, List.of(ingest, scheduling, workers, outbound, management));
+      return new WebhookdServer(vertx, store, redis,
+          List.of(listener, scheduling, workers, outbound, management));
     } catch (Exception | Error e) {
       if (store != null) {
         store.close().await();

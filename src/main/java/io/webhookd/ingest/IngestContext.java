@@ -1,0 +1,19 @@
+package io.webhookd.ingest;
+
+import io.webhookd.dedup.DedupGuard;
+import io.webhookd.event.CriticalEvents;
+import io.webhookd.observe.Metrics;
+import io.webhookd.process.ProcessingWatch;
+import io.webhookd.store.InboxStore;
+import java.time.Duration;
+
+/**
+ * What the listener works with, shared by all its instances.
+ *
+ * @param newWork        told after each commit of a new event, so that processing claims it at once
+ * @param watch          tells a critical event's request when its processing is done
+ * @param criticalBudget how long a critical event's request waits for that
+ */
+public record IngestContext(SignatureVerifier verifier, DedupGuard dedup, InboxStore store, Runnable newWork,
+    CriticalEvents critical, ProcessingWatch watch, Duration criticalBudget, Metrics metrics) {
+}
