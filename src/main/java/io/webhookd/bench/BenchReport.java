@@ -92,7 +92,15 @@ public final class BenchReport implements Callable<Integer> {
           + ", " + r.getString("event_type", "message.received");
       String errorText = measured.getLong("errors") + " / " + wholeRunErrors;
       if (wholeRunErrors > 0) {
-        errorText += " " + errors.getJsonObject("by_status").encode() + " " + errors.getJsonObject("by_failure").encode();
+        StringBuilder kinds = new StringBuilder();
+        errors.getJsonObject("by_status").forEach(e -> kinds.append(", HTTP ").append(e.getKey()).append(": ")
+            .append(e.getValue()));
+        errors.getJsonObject("by_failure").forEach(e -> kinds.append(", ").append(shortKind(e.getKey()))
+            .append(": ").append(e.getValue()));
+        if (totals.getLong("unfinished") > 0) {
+          kinds.append(", unanswered at the end: ").append(totals.getLong("unfinished"));
+        }
+        errorText += " (" + kinds.substring(2) + ")";
       }
       table.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |%n",
           entry.getKey(), load, measured.getDouble("acknowledged_per_s"),
@@ -168,6 +176,16 @@ public final class BenchReport implements Callable<Integer> {
       }
       return count;
     }
+  }
+
+  /** "NoStackTraceTimeoutException: The timeout of ... getting a connection" becomes "timeout (no connection)". */
+  private static String shortKind(String kind) {
+    String lower = kind.toLowerCase(Locale.ROOT);
+    if (lower.contains("timeout")) {
+      return lower.contains("getting a connection") ? "timeout waiting for a connection" : "timeout";
+    }
+    int colon = kind.indexOf(':');
+    return colon > 0 ? kind.substring(0, colon) : kind;
   }
 
   private static String num(Object value) {

@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
         + " created now) or the body of --file, signed now. Print the HTTP status and the answer body.",
         "Exit 0 on a 2xx answer, 1 otherwise."},
     footer = {"", "Example:",
-        "  webhookd send --url http://127.0.0.1:8080/webhooks/openphone --type call.completed --secret \"$SECRET\"",
-        "  webhookd send --url http://127.0.0.1:8080/webhooks/openphone --file body.json --scheme standard --secret \"$SECRET\""})
+        "  URL=http://127.0.0.1:8080/webhooks/openphone",
+        "  webhookd send --url \"$URL\" --secret \"$SECRET\" --type call.completed",
+        "  webhookd send --url \"$URL\" --secret \"$SECRET\" --scheme seed --file body.json"})
 final class SendCommand implements Callable<Integer> {
 
   @Spec

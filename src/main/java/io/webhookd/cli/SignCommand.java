@@ -25,9 +25,10 @@ import picocli.CommandLine.Spec;
         + " newline), one 'Name: value' per line, as the sender would sign it in the given scheme.",
         "The service accepts them when the secret is one of its openphone.secrets and the timestamp is"
             + " within openphone.timestamp-tolerance of its clock."},
-    footer = {"", "Example:",
+    footer = {"", "Example (the Standard Webhooks test vector):",
         "  printf '%s' '{\"test\": 2432232314}' | webhookd sign --scheme standard \\",
-        "      --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --id msg_p5jXN8AQM9LWM0D4loKWxJek --timestamp 1614265330",
+        "      --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\",
+        "      --id msg_p5jXN8AQM9LWM0D4loKWxJek --timestamp 1614265330",
         "  webhookd sign --scheme openphone --secret \"$SECRET\" < body.json"})
 final class SignCommand implements Callable<Integer> {
 

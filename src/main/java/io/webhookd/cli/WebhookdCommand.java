@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         SendCommand.class, MigrateCommand.class, CheckConfigCommand.class, CampaignCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Example:", "  webhookd serve --config conf/webhookd.yaml", "  webhookd dlq list --since 2h",
-        "Exit codes: 0 done, 1 failed, 2 usage or configuration error."})
+        "", "Exit codes: 0 done, 1 failed, 2 usage or configuration error."})
 public final class WebhookdCommand {
 
   public static void main(String[] args) {

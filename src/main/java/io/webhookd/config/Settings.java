@@ -2,7 +2,9 @@ package io.webhookd.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Every setting of the service, loaded and checked once at start-up by {@link SettingsLoader}.
@@ -19,8 +21,19 @@ public record Settings(
     Crm crm,
     OpenPhoneApi api) {
 
-  /** The public webhook listener. {@code instances} 0 means one verticle per core. */
-  public record Http(String host, int port, int instances, long maxBodyBytes, Duration shutdownTimeout) {
+  /**
+   * The public webhook listener. {@code instances} 0 means one verticle per core. TLS is on when
+   * both PEM files are set. With {@code httpsOnly}, a plain-HTTP webhook is refused unless it comes
+   * from loopback or from a trusted proxy that says the client used HTTPS.
+   */
+  public record Http(String host, int port, int instances, long maxBodyBytes, Duration shutdownTimeout,
+      String tlsCertFile, String tlsKeyFile, boolean httpsOnly, List<String> trustedProxies,
+      int rateLimitPerIp, int rateLimitGlobal, int maxHeaderBytes, Duration idleTimeout,
+      Duration requestTimeout, int maxConnections) {
+
+    public boolean tls() {
+      return !tlsCertFile.isEmpty() && !tlsKeyFile.isEmpty();
+    }
   }
 
   /**
@@ -37,11 +50,19 @@ public record Settings(
    * How OpenPhone webhooks are authenticated. Several secrets may be valid at once so that a secret
    * can be rotated without refusing deliveries signed with the old one.
    */
-  public record OpenPhone(List<String> secrets, Duration timestampTolerance) {
+  public record OpenPhone(List<String> secrets, Duration timestampTolerance, List<String> inlineSecrets,
+      String secretsFile) {
+
+    /** The secrets from the settings, then those of the file as it reads now (for reloading). */
+    public List<String> secretsWith(List<String> fileSecrets) {
+      return List.copyOf(new LinkedHashSet<>(
+          Stream.concat(inlineSecrets.stream(), fileSecrets.stream()).toList()));
+    }
+
     @Override
     public String toString() {
       return "OpenPhone[secrets=" + secrets.size() + " configured, timestampTolerance="
-          + timestampTolerance + "]";
+          + timestampTolerance + ", secretsFile=" + (secretsFile.isEmpty() ? "none" : secretsFile) + "]";
     }
   }
 

@@ -1,6 +1,7 @@
 package io.webhookd.config;
 
 import io.webhookd.config.Settings.SqliteSynchronous;
+import io.webhookd.web.CidrRange;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -38,6 +39,23 @@ public final class SettingsLoader {
       Setting.of("http.max-body-size", "1MiB", t -> ValueParsers.bytes(t, 1024, 64L << 20));
   static final Setting<Duration> HTTP_SHUTDOWN_TIMEOUT = Setting.of("http.shutdown-timeout", "30s",
       t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMinutes(10)));
+  static final Setting<String> HTTP_TLS_CERT_FILE = Setting.of("http.tls-cert-file", "", String::trim);
+  static final Setting<String> HTTP_TLS_KEY_FILE = Setting.of("http.tls-key-file", "", String::trim);
+  static final Setting<Boolean> HTTP_HTTPS_ONLY = Setting.of("http.https-only", "true", ValueParsers::bool);
+  static final Setting<List<String>> HTTP_TRUSTED_PROXIES =
+      Setting.of("http.trusted-proxies", "", SettingsLoader::networks);
+  static final Setting<Integer> HTTP_RATE_LIMIT_PER_IP =
+      Setting.of("http.rate-limit-per-ip", "5000", t -> ValueParsers.integer(t, 1, 10_000_000));
+  static final Setting<Integer> HTTP_RATE_LIMIT_GLOBAL =
+      Setting.of("http.rate-limit-global", "50000", t -> ValueParsers.integer(t, 1, 100_000_000));
+  static final Setting<Integer> HTTP_MAX_HEADER_SIZE =
+      Setting.of("http.max-header-size", "16KiB", t -> (int) ValueParsers.bytes(t, 1024, 1 << 20));
+  static final Setting<Duration> HTTP_IDLE_TIMEOUT = Setting.of("http.idle-timeout", "60s",
+      t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofHours(1)));
+  static final Setting<Duration> HTTP_REQUEST_TIMEOUT = Setting.of("http.request-timeout", "10s",
+      t -> ValueParsers.duration(t, Duration.ofMillis(100), Duration.ofMinutes(5)));
+  static final Setting<Integer> HTTP_MAX_CONNECTIONS =
+      Setting.of("http.max-connections", "10000", t -> ValueParsers.integer(t, 1, 1_000_000));
   static final Setting<String> MANAGEMENT_HOST =
       Setting.of("management.host", "127.0.0.1", ValueParsers::nonBlank);
   static final Setting<Integer> MANAGEMENT_PORT =
@@ -140,6 +158,8 @@ public final class SettingsLoader {
   /** Every setting, in the order {@code conf/webhookd.yaml} documents them. */
   public static final List<Setting<?>> ALL = List.of(
       HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_MAX_BODY_SIZE, HTTP_SHUTDOWN_TIMEOUT,
+      HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, HTTP_HTTPS_ONLY, HTTP_TRUSTED_PROXIES, HTTP_RATE_LIMIT_PER_IP,
+      HTTP_RATE_LIMIT_GLOBAL, HTTP_MAX_HEADER_SIZE, HTTP_IDLE_TIMEOUT, HTTP_REQUEST_TIMEOUT, HTTP_MAX_CONNECTIONS,
       MANAGEMENT_HOST, MANAGEMENT_PORT, MANAGEMENT_QUEUE_DEGRADED_ABOVE, MANAGEMENT_OLDEST_PENDING_DEGRADED_AFTER,
       MANAGEMENT_SUCCESS_RATE_DEGRADED_BELOW,
       DATA_DIR,
@@ -185,20 +205,24 @@ public final class SettingsLoader {
   }
 
   private Settings build() {
-    List<String> secrets = new ArrayList<>(value(OPENPHONE_SECRETS));
+    List<String> inlineSecrets = value(OPENPHONE_SECRETS);
     String secretsFile = value(OPENPHONE_SECRETS_FILE);
+    List<String> secrets = new ArrayList<>(inlineSecrets);
     if (!secretsFile.isEmpty()) {
       secrets.addAll(readSecretsFile(Path.of(secretsFile)));
     }
     return new Settings(
         new Settings.Http(value(HTTP_HOST), value(HTTP_PORT), value(HTTP_INSTANCES),
-            value(HTTP_MAX_BODY_SIZE), value(HTTP_SHUTDOWN_TIMEOUT)),
+            value(HTTP_MAX_BODY_SIZE), value(HTTP_SHUTDOWN_TIMEOUT), tlsFile(HTTP_TLS_CERT_FILE),
+            tlsFile(HTTP_TLS_KEY_FILE), value(HTTP_HTTPS_ONLY), value(HTTP_TRUSTED_PROXIES),
+            value(HTTP_RATE_LIMIT_PER_IP), value(HTTP_RATE_LIMIT_GLOBAL), value(HTTP_MAX_HEADER_SIZE),
+            value(HTTP_IDLE_TIMEOUT), value(HTTP_REQUEST_TIMEOUT), value(HTTP_MAX_CONNECTIONS)),
         new Settings.Management(value(MANAGEMENT_HOST), value(MANAGEMENT_PORT),
             value(MANAGEMENT_QUEUE_DEGRADED_ABOVE), value(MANAGEMENT_OLDEST_PENDING_DEGRADED_AFTER),
             value(MANAGEMENT_SUCCESS_RATE_DEGRADED_BELOW)),
         value(DATA_DIR),
         new Settings.OpenPhone(List.copyOf(new LinkedHashSet<>(secrets)),
-            value(OPENPHONE_TIMESTAMP_TOLERANCE)),
+            value(OPENPHONE_TIMESTAMP_TOLERANCE), List.copyOf(inlineSecrets), secretsFile),
         new Settings.Store(value(STORE_SQLITE_SYNCHRONOUS), value(STORE_BATCH_SIZE),
             value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY), value(STORE_COMMIT_TIMEOUT)),
         new Settings.Postgres(value(PG_URL), value(PG_POOL_SIZE)),
@@ -238,6 +262,26 @@ public final class SettingsLoader {
     return url;
   }
 
+  /** A TLS file must exist and be readable when set; a half-configured TLS is refused. */
+  private String tlsFile(Setting<String> setting) {
+    String path = value(setting);
+    String other = value(setting == HTTP_TLS_CERT_FILE ? HTTP_TLS_KEY_FILE : HTTP_TLS_CERT_FILE);
+    if (path.isEmpty() != other.isEmpty()) {
+      throw new InvalidSettingException(setting.displayName(),
+          "http.tls-cert-file and http.tls-key-file must be set together");
+    }
+    if (!path.isEmpty() && !Files.isReadable(Path.of(path))) {
+      throw new InvalidSettingException(setting.displayName(), "file " + path + " cannot be read");
+    }
+    return path;
+  }
+
+  private static List<String> networks(String text) {
+    List<String> networks = ValueParsers.list(text);
+    networks.forEach(CidrRange::parse);
+    return networks;
+  }
+
   private static String region(String text) {
     String region = text.trim().toUpperCase(Locale.ROOT);
     if (!region.matches("[A-Z]{2}")) {
@@ -266,7 +310,8 @@ public final class SettingsLoader {
     }
   }
 
-  private static List<String> readSecretsFile(Path path) {
+  /** One secret per line, {@code #} comments; also what the service reloads when the file changes. */
+  public static List<String> readSecretsFile(Path path) {
     String name = OPENPHONE_SECRETS_FILE.displayName();
     try {
       return Files.readAllLines(path).stream()

@@ -58,6 +58,14 @@ final class ValueParsers {
     return value;
   }
 
+  static boolean bool(String text) {
+    return switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw new IllegalArgumentException("\"" + text + "\" is not true or false");
+    };
+  }
+
   static <E extends Enum<E>> E oneOf(String text, Class<E> type) {
     try {
       return Enum.valueOf(type, text.trim().toUpperCase(Locale.ROOT));

@@ -15,5 +15,6 @@ import java.time.Duration;
  * @param criticalBudget how long a critical event's request waits for that
  */
 public record IngestContext(SignatureVerifier verifier, DedupGuard dedup, InboxStore store, Runnable newWork,
-    CriticalEvents critical, ProcessingWatch watch, Duration criticalBudget, Metrics metrics) {
+    CriticalEvents critical, ProcessingWatch watch, Duration criticalBudget, Metrics metrics, RequestGate gate,
+    TlsCertificates tls) {
 }

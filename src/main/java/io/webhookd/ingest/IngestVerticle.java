@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 import io.webhookd.config.Settings;
 import io.webhookd.event.ContentHash;
 import io.webhookd.event.WebhookEvent;
@@ -53,10 +54,18 @@ public final class IngestVerticle extends VerticleBase {
       }
       ctx.next();
     });
+    router.route().handler(ingest.gate()::handle);
     router.post(PATH)
+        // A client that trickles its body cannot hold the request open: 408 after the timeout.
+        .handler(TimeoutHandler.create(settings.requestTimeout().toMillis(), 408))
         .handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()))
         .handler(this::receive);
     router.errorHandler(400, ctx -> JsonReplies.error(ctx, 400, "bad_request", "the request is malformed"));
+    router.errorHandler(408, ctx -> {
+      ingest.metrics().rejected("request_timeout");
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      JsonReplies.error(ctx, 408, "request_timeout", "the request took too long to arrive");
+    });
     router.errorHandler(404, ctx -> JsonReplies.error(ctx, 404, "not_found", "no such endpoint"));
     router.errorHandler(405, ctx -> JsonReplies.error(ctx, 405, "method_not_allowed", "use POST"));
     router.errorHandler(413, ctx -> {
@@ -67,16 +76,25 @@ public final class IngestVerticle extends VerticleBase {
       LOG.error("unexpected failure on {}", ctx.request().path(), ctx.failure());
       JsonReplies.error(ctx, 500, "internal_error", "the request could not be handled");
     });
-    server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())
-        .setPort(settings.port()));
-    return server.requestHandler(router).listen();
+        .setPort(settings.port())
+        .setMaxHeaderSize(settings.maxHeaderBytes())
+        .setIdleTimeout((int) settings.idleTimeout().toSeconds())
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    if (ingest.tls().enabled()) {
+      options.setSsl(true).setKeyCertOptions(ingest.tls().keyCert());
+    }
+    server = vertx.createHttpServer(options);
+    ingest.tls().register(server);
+    return server.connectionHandler(ingest.gate().connections()::opened).requestHandler(router).listen();
   }
 
   @Override
   public Future<?> stop() {
     // Stop accepting, let requests in flight (and their commits) finish.
     stopping = true;
+    ingest.tls().unregister(server);
     return server.shutdown(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -86,8 +104,9 @@ public final class IngestVerticle extends VerticleBase {
     byte[] body = raw == null ? new byte[0] : raw.getBytes();
     Verdict verdict = ingest.verifier().verify(ctx.request().headers(), body);
     if (!verdict.accepted()) {
-      LOG.warn("refused webhook from {}: {} ({})", ctx.request().remoteAddress(), verdict.detail(),
-          verdict.scheme() == null ? "no scheme" : verdict.scheme());
+      LOG.atWarn().addKeyValue("request_id", ctx.get(RequestGate.REQUEST_ID))
+          .log("refused webhook from {}: {} ({})", ctx.request().remoteAddress(), verdict.detail(),
+              verdict.scheme() == null ? "no scheme" : verdict.scheme());
       boolean stale = verdict.outcome() == Verdict.Outcome.STALE_TIMESTAMP;
       ingest.metrics().rejected(stale ? "stale_timestamp" : "invalid_signature");
       JsonReplies.error(ctx, 401, stale ? "stale_timestamp" : "invalid_signature",
@@ -102,6 +121,9 @@ public final class IngestVerticle extends VerticleBase {
       return;
     }
     WebhookEvent event = envelope.event();
+    if (verdict.secretIndex() > 0) {
+      OldSecretNotice.used(ingest.metrics(), verdict.scheme());
+    }
     String key = event.dedupKey();
     ingest.dedup().knownBy(key)
         .compose(tier -> {
@@ -128,7 +150,9 @@ public final class IngestVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> {
-          LOG.error("could not store event {}: {}", event.eventId(), e.getMessage());
+          LOG.atError().addKeyValue("request_id", ctx.get(RequestGate.REQUEST_ID))
+              .addKeyValue("event_id", event.eventId()).addKeyValue("type", event.type())
+              .log("could not store the event: {}", e.getMessage());
           ingest.metrics().rejected("storage_unavailable");
           JsonReplies.error(ctx, 503, "storage_unavailable", "the event could not be stored; retry later");
         });

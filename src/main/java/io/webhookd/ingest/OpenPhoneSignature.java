@@ -15,10 +15,10 @@ final class OpenPhoneSignature implements SignatureScheme {
   static final String NAME = "openphone";
   static final String HEADER = "openphone-signature";
 
-  private final List<byte[]> keys;
+  private final List<SigningKeys.Key> keys;
 
   OpenPhoneSignature(SigningKeys keys) {
-    this.keys = keys.base64Keys();
+    this.keys = keys.base64();
   }
 
   @Override
@@ -48,10 +48,10 @@ final class OpenPhoneSignature implements SignatureScheme {
         }
         parsedAny = true;
         byte[] prefix = (parts[2] + ".").getBytes(StandardCharsets.US_ASCII);
-        for (byte[] key : keys) {
-          if (Hmac.matches(Hmac.sha256(key, prefix, body), digest)) {
+        for (SigningKeys.Key key : keys) {
+          if (Hmac.matches(Hmac.sha256(key.bytes(), prefix, body), digest)) {
             if (SignatureScheme.fresh(timestamp, nowMillis, toleranceMillis)) {
-              return Verdict.accepted(NAME, null);
+              return Verdict.accepted(NAME, null, key.secretIndex());
             }
             matchedStale = true;
           }

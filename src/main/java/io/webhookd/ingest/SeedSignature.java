@@ -16,10 +16,10 @@ final class SeedSignature implements SignatureScheme {
   static final String SIGNATURE_HEADER = "x-openphone-signature";
   static final String TIMESTAMP_HEADER = "x-openphone-timestamp";
 
-  private final List<byte[]> keys;
+  private final List<SigningKeys.Key> keys;
 
   SeedSignature(SigningKeys keys) {
-    this.keys = keys.utf8Keys();
+    this.keys = keys.utf8();
   }
 
   @Override
@@ -46,17 +46,19 @@ final class SeedSignature implements SignatureScheme {
       return Verdict.invalid(NAME, "garbled " + TIMESTAMP_HEADER + " or " + SIGNATURE_HEADER);
     }
     byte[] prefix = (timestampText + ".").getBytes(StandardCharsets.US_ASCII);
-    boolean matched = false;
-    for (byte[] key : keys) {
-      matched |= Hmac.matches(Hmac.sha256(key, prefix, body), presented);
+    int matched = -1;
+    for (SigningKeys.Key key : keys) {
+      if (matched < 0 && Hmac.matches(Hmac.sha256(key.bytes(), prefix, body), presented)) {
+        matched = key.secretIndex();
+      }
     }
-    if (!matched) {
+    if (matched < 0) {
       return Verdict.invalid(NAME, "no signature matches");
     }
     if (!SignatureScheme.fresh(seconds * 1000, nowMillis, toleranceMillis)) {
       return Verdict.stale(NAME, "signed timestamp outside the window");
     }
-    return Verdict.accepted(NAME, null);
+    return Verdict.accepted(NAME, null, matched);
   }
 
   private static byte[] parseHex(String text) {

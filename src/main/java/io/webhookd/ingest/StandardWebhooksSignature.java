@@ -18,10 +18,10 @@ final class StandardWebhooksSignature implements SignatureScheme {
   static final String SIGNATURE_HEADER = "webhook-signature";
   private static final int MAX_ID_LENGTH = 255;
 
-  private final List<byte[]> keys;
+  private final List<SigningKeys.Key> keys;
 
   StandardWebhooksSignature(SigningKeys keys) {
-    this.keys = keys.standardKeys();
+    this.keys = keys.standard();
   }
 
   @Override
@@ -49,7 +49,7 @@ final class StandardWebhooksSignature implements SignatureScheme {
       return Verdict.invalid(NAME, "malformed " + TIMESTAMP_HEADER);
     }
     byte[] prefix = (id + "." + timestampText + ".").getBytes(StandardCharsets.UTF_8);
-    boolean matched = false;
+    int matched = -1;
     for (String header : headers.getAll(SIGNATURE_HEADER)) {
       for (String entry : header.split(" ")) {
         int comma = entry.indexOf(',');
@@ -57,18 +57,20 @@ final class StandardWebhooksSignature implements SignatureScheme {
           continue;
         }
         byte[] presented = OpenPhoneSignature.decodeBase64(entry.substring(comma + 1));
-        for (byte[] key : keys) {
-          matched |= Hmac.matches(Hmac.sha256(key, prefix, body), presented);
+        for (SigningKeys.Key key : keys) {
+          if (matched < 0 && Hmac.matches(Hmac.sha256(key.bytes(), prefix, body), presented)) {
+            matched = key.secretIndex();
+          }
         }
       }
     }
-    if (!matched) {
+    if (matched < 0) {
       return Verdict.invalid(NAME, "no signature matches");
     }
     if (!SignatureScheme.fresh(seconds * 1000, nowMillis, toleranceMillis)) {
       return Verdict.stale(NAME, "signed timestamp outside the window");
     }
-    return Verdict.accepted(NAME, id);
+    return Verdict.accepted(NAME, id, matched);
   }
 
   private static String single(MultiMap headers, String name) {

@@ -20,7 +20,10 @@ import io.webhookd.dedup.RedisDedupTier;
 import io.webhookd.event.CriticalEvents;
 import io.webhookd.ingest.IngestContext;
 import io.webhookd.ingest.IngestVerticle;
+import io.webhookd.ingest.RequestGate;
+import io.webhookd.ingest.SecretsReloader;
 import io.webhookd.ingest.SignatureVerifier;
+import io.webhookd.ingest.TlsCertificates;
 import io.webhookd.observe.InboxStats;
 import io.webhookd.observe.ManagementVerticle;
 import io.webhookd.observe.Metrics;
@@ -126,17 +129,20 @@ public final class WebhookdServer {
       String management = vertx.deployVerticle(new ManagementVerticle(
           settings.management().host(), settings.management().port(), readiness, metrics)).await();
 
-      IngestContext ingest = new IngestContext(
-          new SignatureVerifier(settings.openphone().secrets(), settings.openphone().timestampTolerance(),
-              Clock.systemUTC()),
-          new DedupGuard(tiers), store, scheduler::wake, new CriticalEvents(settings.crm().optOutKeywords()),
-          watch, processing.criticalBudget(), metrics);
+      SignatureVerifier verifier = new SignatureVerifier(settings.openphone().secrets(),
+          settings.openphone().timestampTolerance(), Clock.systemUTC());
+      new SecretsReloader(settings.openphone(), verifier).watch(vertx).await();
+      TlsCertificates tls = new TlsCertificates(settings.http());
+      tls.watch(vertx).await();
+      IngestContext ingest = new IngestContext(verifier, new DedupGuard(tiers), store, scheduler::wake,
+          new CriticalEvents(settings.crm().optOutKeywords()), watch, processing.criticalBudget(), metrics,
+          new RequestGate(settings.http(), metrics), tls);
       int httpInstances = settings.http().instances() > 0
           ? settings.http().instances() : Runtime.getRuntime().availableProcessors();
       String listener = vertx.deployVerticle(() -> new IngestVerticle(settings.http(), ingest),
           new DeploymentOptions().setInstances(httpInstances)).await();
-      LOG.info("webhookd {} listening on http://{}:{}{} ({} listeners, {} workers; management on {}:{})",
-          processing.instanceId(), settings.http().host(), settings.http().port(), IngestVerticle.PATH,
+      LOG.info("webhookd {} listening on {}://{}:{}{} ({} listeners, {} workers; management on {}:{})",
+          processing.instanceId(), tls.enabled() ? "https" : "http", settings.http().host(), settings.http().port(), IngestVerticle.PATH,
           httpInstances, processing.workers(), settings.management().host(), settings.management().port());
       return new WebhookdServer(vertx, store, redis,
           List.of(listener, scheduling, workers, outbound, management));

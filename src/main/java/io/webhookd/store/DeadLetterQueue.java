@@ -17,7 +17,8 @@ import java.util.function.Function;
  */
 public final class DeadLetterQueue {
 
-  private static final String COLUMNS = """
+  /** A dead letter's columns, as {@link Entry#of} reads them; {@code d} is {@code dead_letters}. */
+  static final String COLUMNS = """
       d.inbox_id, d.source, d.event_id, d.event_type, d.error, d.attempts, d.first_failed_at,
       d.last_failed_at, d.dead_at, d.resolved_at, d.resolution, d.resolved_by""";
   private static final String SHOW = "SELECT " + COLUMNS + ", d.stack_trace, e.status, e.partition_key,"
@@ -79,7 +80,6 @@ public final class DeadLetterQueue {
    * @param limit at most this many, oldest first; 0 for no limit
    */
   public record Filter(String type, Long since, int limit) {
-    public static final Filter ALL = new Filter(null, null, 0);
   }
 
   /** An ID given to {@link #replay} or {@link #discard} that is not an open dead letter: nothing changed. */
@@ -175,7 +175,8 @@ public final class DeadLetterQueue {
           .compose(v -> tx.update(RESOLVE, now, REPLAYED, actor, entry.inboxId()))
           .compose(resolved -> changed(resolved, entry, true))
           .compose(v -> audit(tx, entry, "replayed",
-              "replayed from the dead-letter queue after " + entry.attempts() + " attempts", now))
+              "replayed from the dead-letter queue after " + entry.attempts()
+                  + (entry.attempts() == 1 ? " attempt" : " attempts"), now))
           .map(true);
     });
   }

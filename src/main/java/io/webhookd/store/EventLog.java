@@ -109,9 +109,8 @@ public final class EventLog {
         return Future.succeededFuture(null);
       }
       Event event = Event.of(row);
-      return tx.query("SELECT d.inbox_id, d.source, d.event_id, d.event_type, d.error, d.attempts,"
-              + " d.first_failed_at, d.last_failed_at, d.dead_at, d.resolved_at, d.resolution, d.resolved_by"
-              + " FROM dead_letters d WHERE d.inbox_id = ?", event.inboxId())
+      return tx.query("SELECT " + DeadLetterQueue.COLUMNS + " FROM dead_letters d WHERE d.inbox_id = ?",
+              event.inboxId())
           .compose(dead -> audit(tx, event.source(), event.eventId()).map(audit -> new Detail(event,
               row.string("partition_key"), row.longValue("due_at"), row.string("lease_owner"),
               row.longValue("lease_until"), row.longValue("first_failed_at"), row.longValue("last_failed_at"),

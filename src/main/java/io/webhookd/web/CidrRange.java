@@ -1,0 +1,69 @@
+package io.webhookd.web;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/** An IPv4 or IPv6 network such as {@code 10.0.0.0/8} or {@code fd00::/8}; a bare address is /32 or /128. */
+public record CidrRange(byte[] network, int prefixLength) {
+
+  /** @throws IllegalArgumentException when the text is not a network in CIDR notation */
+  public static CidrRange parse(String text) {
+    String trimmed = text.trim();
+    int slash = trimmed.indexOf('/');
+    String address = slash < 0 ? trimmed : trimmed.substring(0, slash);
+    byte[] bytes = literal(address);
+    if (bytes == null) {
+      throw new IllegalArgumentException("\"" + text + "\" is not an IP network (e.g. 10.0.0.0/8)");
+    }
+    int prefix = bytes.length * 8;
+    if (slash >= 0) {
+      try {
+        prefix = Integer.parseInt(trimmed.substring(slash + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("\"" + text + "\" has no valid prefix length");
+      }
+      if (prefix < 0 || prefix > bytes.length * 8) {
+        throw new IllegalArgumentException("\"" + text + "\" has a prefix length outside 0.." + bytes.length * 8);
+      }
+    }
+    return new CidrRange(bytes, prefix);
+  }
+
+  /** Whether the textual address (as Vert.x reports a peer) is in this network. */
+  public boolean contains(String address) {
+    byte[] candidate = literal(address);
+    if (candidate == null || candidate.length != network.length) {
+      return false;
+    }
+    int fullBytes = prefixLength / 8;
+    for (int i = 0; i < fullBytes; i++) {
+      if (candidate[i] != network[i]) {
+        return false;
+      }
+    }
+    int rest = prefixLength % 8;
+    if (rest == 0) {
+      return true;
+    }
+    int mask = (0xFF << (8 - rest)) & 0xFF;
+    return (candidate[fullBytes] & mask) == (network[fullBytes] & mask);
+  }
+
+  /** The bytes of an IP literal; null for anything else (never a name lookup). */
+  static byte[] literal(String address) {
+    if (address == null) {
+      return null;
+    }
+    String bare = address.replaceFirst("%.*$", "").replaceFirst("^\\[(.*)]$", "$1");
+    boolean ipv4 = bare.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    boolean ipv6 = bare.contains(":") && bare.matches("[0-9a-fA-F:.]+");
+    if (!ipv4 && !ipv6) {
+      return null;
+    }
+    try {
+      return InetAddress.getByName(bare).getAddress();
+    } catch (UnknownHostException e) {
+      return null;
+    }
+  }
+}
