@@ -31,12 +31,19 @@ final class Lane {
   private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
   private static final int MAX_ERROR_KINDS = 20;
 
-  /** The run's time line, in {@link System#nanoTime()} terms, and its shared counters. */
-  record Run(long measureStart, long measureEnd, long maxRequests, AtomicLong sequence,
+  /**
+   * The run's time line ({@code timeLine}: start, measure start, measure end, in
+   * {@link System#nanoTime()} terms, set before the first send) and its shared counters.
+   */
+  record Run(long[] timeLine, long maxRequests, AtomicLong sequence,
       AtomicLong inFlight, LongAdder acknowledged, LongAdder failed) {
 
+    long measureEnd() {
+      return timeLine[2];
+    }
+
     boolean measured(long intendedNanos) {
-      return intendedNanos >= measureStart && intendedNanos < measureEnd;
+      return intendedNanos >= timeLine[1] && intendedNanos < timeLine[2];
     }
   }
 

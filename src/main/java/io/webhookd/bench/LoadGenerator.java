@@ -49,6 +49,7 @@ public final class LoadGenerator implements Callable<Integer> {
 
   /** Presigned signatures must stay inside the server's 5 minute window until the last send. */
   static final Duration PRESIGN_WINDOW = Duration.ofSeconds(240);
+  static final int MAX_PRESIGNED = 5_000_000;
 
   enum Mode { max, rate }
 
@@ -128,7 +129,8 @@ public final class LoadGenerator implements Callable<Integer> {
     long planned = mode == Mode.rate
         ? Math.min(maxRequests, (long) Math.ceil(rate * totalNanos / 1e9))
         : Math.min(maxRequests, (long) Math.ceil((double) expectedRate * totalNanos / 1e9));
-    int presigned = presign ? (int) Math.min(planned, Integer.MAX_VALUE - 8) : 0;
+    // About 110 bytes of heap per presigned signature; beyond the cap the rest are signed when sent.
+    int presigned = presign ? (int) Math.min(planned, MAX_PRESIGNED) : 0;
     long signStart = System.nanoTime();
     SyntheticEvents events = new SyntheticEvents(secret, SyntheticEvents.Type.of(eventType), presigned);
     progress("prepared %,d signed events of %d bytes in %.1f s", presigned, events.bodyLength(),
@@ -144,10 +146,9 @@ public final class LoadGenerator implements Callable<Integer> {
   }
 
   private Integer run(Vertx vertx, SyntheticEvents events, long planned) throws Exception {
-    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
-    long measureStart = start + warmup.toNanos();
-    long measureEnd = measureStart + duration.toNanos();
-    Lane.Run run = new Lane.Run(measureStart, measureEnd, maxRequests, new AtomicLong(), new AtomicLong(),
+    // The time line is fixed once the lanes are primed; the run refers to it through this holder.
+    long[] timeLine = new long[3];
+    Lane.Run run = new Lane.Run(timeLine, maxRequests, new AtomicLong(), new AtomicLong(),
         new LongAdder(), new LongAdder());
     List<Lane> lanes = new ArrayList<>();
     List<HttpClient> clients = new ArrayList<>();
@@ -164,6 +165,15 @@ public final class LoadGenerator implements Callable<Integer> {
       clients.add(client);
       lanes.add(new Lane(context, client, url, timeout.toMillis(), events, run));
     }
+    for (Lane lane : lanes) {
+      lane.prime().toCompletionStage().toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    }
+    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+    long measureStart = start + warmup.toNanos();
+    long measureEnd = measureStart + duration.toNanos();
+    timeLine[0] = start;
+    timeLine[1] = measureStart;
+    timeLine[2] = measureEnd;
 
     Pacer pacer = null;
     LockSupport.parkNanos(start - System.nanoTime());

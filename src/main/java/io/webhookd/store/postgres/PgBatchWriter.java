@@ -44,6 +44,8 @@ final class PgBatchWriter<I, O> {
   private final ConcurrentLinkedQueue<Queued<I, O>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
+  private final Promise<Void> drained = Promise.promise();
+  private volatile boolean closing;
 
   /**
    * @param lockOrder the order items are written in, the same in every batch, so that concurrent
@@ -64,6 +66,9 @@ final class PgBatchWriter<I, O> {
   }
 
   Future<O> write(I item) {
+    if (closing) {
+      return Future.failedFuture(new StorageUnavailableException("the store is closed", null));
+    }
     if (queued.incrementAndGet() > capacity) {
       queued.decrementAndGet();
       return Future.failedFuture(new StorageUnavailableException("the write queue is full", null));
@@ -74,7 +79,18 @@ final class PgBatchWriter<I, O> {
     return promise.future();
   }
 
+  /** Stops taking writes; completes once every queued write has been committed or failed. */
+  Future<Void> close() {
+    closing = true;
+    startBatches();
+    return drained.future();
+  }
+
   private void startBatches() {
+    if (closing && queue.isEmpty() && running.get() == 0) {
+      drained.tryComplete();
+      return;
+    }
     while (!queue.isEmpty()) {
       int now = running.get();
       if (now >= maxConcurrentBatches) {

@@ -256,7 +256,7 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> close() {
-    return pool.close();
+    return appends.close().eventually(pool::close);
   }
 
   private static <T> Future<T> unavailable(Throwable failure) {

@@ -151,7 +151,7 @@ public final class SqliteInboxStore implements InboxStore {
       }
       id = rs.getLong(1);
     }
-    audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme());
+    audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme(), instanceId);
     return new AppendResult(true, id);
   }
 
@@ -171,8 +171,8 @@ public final class SqliteInboxStore implements InboxStore {
     }).onFailure(e -> LOG.debug("auditing a duplicate failed: {}", e.getMessage()));
   }
 
-  private void audit(SqliteWriter.Session session, long inboxId, String source, String eventId, long at,
-      String state, int attempt, String detail) throws SQLException {
+  private static void audit(SqliteWriter.Session session, long inboxId, String source, String eventId, long at,
+      String state, int attempt, String detail, String actor) throws SQLException {
     PreparedStatement insert = session.prepare(AUDIT);
     insert.setLong(1, inboxId);
     insert.setString(2, source);
@@ -181,7 +181,7 @@ public final class SqliteInboxStore implements InboxStore {
     insert.setString(5, state);
     insert.setInt(6, attempt);
     insert.setString(7, detail);
-    insert.setString(8, instanceId);
+    insert.setString(8, actor);
     insert.executeUpdate();
   }
 
@@ -223,7 +223,7 @@ public final class SqliteInboxStore implements InboxStore {
       events.sort(Comparator.comparingLong(InboxEvent::inboxId));
       for (InboxEvent claimed : events) {
         audit(session, claimed.inboxId(), claimed.event().source(), claimed.event().eventId(), now,
-            "processing", claimed.attempt(), null);
+            "processing", claimed.attempt(), null, owner);
       }
       return events;
     });

@@ -1,0 +1,266 @@
+package io.webhookd.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.webhookd.config.Settings;
+import io.webhookd.event.InboxEvent;
+import io.webhookd.store.postgres.PgInboxStore;
+import io.webhookd.testing.TestServices;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@link InboxStoreContract} on the PostgreSQL adapter against the real test database, emptied
+ * before each test; plus what only the shared store does: partition leases between instances.
+ */
+class PgInboxStoreTest extends InboxStoreContract {
+
+  @Override
+  protected InboxStore openStore(Vertx vertx, Settings.Store settings) throws Exception {
+    String url = TestServices.postgres();
+    TestServices.truncateAll();
+    return PgInboxStore.open(vertx, new Settings.Postgres(url, 4), settings, OWNER);
+  }
+
+  @Override
+  protected Connection jdbc() throws SQLException {
+    return TestServices.jdbc();
+  }
+
+  private SqlRow partitionLease(String partitionKey) throws Exception {
+    return row("SELECT owner, lease_until FROM partition_leases WHERE partition_key = ?", partitionKey);
+  }
+
+  // ---- partition leases -------------------------------------------------------------------------
+
+  @Test
+  void claimLeasesTheEventsPartitionToTheOwner() throws Exception {
+    long before = System.currentTimeMillis();
+    appendAndClaim("EV-leased");
+    long after = System.currentTimeMillis();
+
+    SqlRow lease = partitionLease(PARTITION);
+    assertThat(lease.string("owner")).isEqualTo(OWNER);
+    assertThat(lease.longValue("lease_until")).isBetween(before + LEASE, after + LEASE);
+  }
+
+  @Test
+  void renewExtendsPartitionLeasesToo() throws Exception {
+    call(() -> store.append(event("EV-renew-partition")));
+    assertThat(call(() -> store.claim(OWNER, 1_000, 10))).hasSize(1);
+    long before = System.currentTimeMillis();
+    call(() -> store.renew(OWNER, LEASE));
+    long after = System.currentTimeMillis();
+
+    assertThat(partitionLease(PARTITION).longValue("lease_until")).isBetween(before + LEASE, after + LEASE);
+  }
+
+  /**
+   * The owner that finished a partition's events still leases the partition, so its next event
+   * waits for that owner; once released, another owner claims it at once.
+   */
+  @Test
+  void releaseLetsAnotherOwnerClaimThePartitionAtOnce() throws Exception {
+    InboxEvent first = appendAndClaim("EV-held-1");
+    call(() -> complete(first, OWNER));
+    long next = call(() -> store.append(event("EV-held-2"))).inboxId();
+
+    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).as("the partition is still leased").isEmpty();
+    assertThat(call(() -> store.status("openphone", "EV-held-2"))).isEqualTo(InboxStatus.PENDING);
+
+    call(() -> store.release(OWNER, List.of(PARTITION)));
+    assertThat(count("SELECT COUNT(*) AS n FROM partition_leases WHERE partition_key = ?", PARTITION)).isZero();
+
+    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).extracting(InboxEvent::inboxId).containsExactly(next);
+    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo("owner-b");
+  }
+
+  @Test
+  void releaseGivesUpOnlyTheOwnersOwnLeases() throws Exception {
+    appendAndClaim("EV-not-released");
+    call(() -> store.release("owner-b", List.of(PARTITION)));
+
+    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo(OWNER);
+    call(() -> store.append(event("EV-not-released-2")));
+    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).isEmpty();
+  }
+
+  @Test
+  void partitionLeasedByOneOwnerIsClaimableByAnotherOnlyOnceTheLeaseExpires() throws Exception {
+    long shortLease = 300;
+    InboxEvent first;
+    call(() -> store.append(event("EV-short-1")));
+    List<InboxEvent> claimed = call(() -> store.claim(OWNER, shortLease, 10));
+    assertThat(claimed).hasSize(1);
+    first = claimed.get(0);
+    call(() -> complete(first, OWNER));
+    SqlRow lease = partitionLease(PARTITION);
+    assertThat(lease.string("owner")).isEqualTo(OWNER);
+    long leaseUntil = lease.longValue("lease_until");
+    long next = call(() -> store.append(event("EV-short-2"))).inboxId();
+
+    List<InboxEvent> early = call(() -> store.claim("owner-b", LEASE, 10));
+    long answeredAt = System.currentTimeMillis();
+    assertThat(answeredAt).as("precondition: the early claim ran within the %d ms lease", shortLease)
+        .isLessThan(leaseUntil);
+    assertThat(early).as("leased by " + OWNER).isEmpty();
+
+    List<InboxEvent> late = eventually(() -> store.claim("owner-b", LEASE, 10), r -> !r.isEmpty(),
+        Duration.ofSeconds(10));
+    assertThat(late).extracting(InboxEvent::inboxId).containsExactly(next);
+    List<SqlRow> processing = audit("EV-short-2", "processing");
+    assertThat(processing).hasSize(1);
+    assertThat(processing.get(0).string("actor")).isEqualTo("owner-b");
+    assertThat(processing.get(0).longValue("at")).as("claimed only after the lease ended").isGreaterThan(leaseUntil);
+    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo("owner-b");
+  }
+
+  /**
+   * 200 events over 20 partitions, two owners claiming, working and releasing concurrently. While
+   * an owner holds a partition (from its claim's answer until it starts releasing it), the other
+   * owner never gets an event of that partition; every event is claimed exactly once.
+   */
+  @Test
+  void twoOwnersClaimingConcurrentlyNeverHoldTheSamePartitionAtOnce() throws Exception {
+    int partitions = 20;
+    int total = 200;
+    List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+    // Partitions in a scattered (but fixed) order, so that consecutive claims of the two owners
+    // want the same partitions: every batch of the oldest due events spans most of them.
+    Random random = new Random(42);
+    for (int i = 0; i < total; i++) {
+      String eventId = "EV-shared-" + i;
+      String partition = "conversation:P" + (i < partitions ? i : random.nextInt(partitions));
+      appends.add(start(context, () -> store.append(event(eventId, partition))));
+    }
+    CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    assertThat(appends).allMatch(a -> a.join().stored());
+
+    Shared shared = new Shared(total, System.nanoTime() + TimeUnit.SECONDS.toNanos(40));
+    ClaimLoop a = new ClaimLoop("owner-a", vertx.getOrCreateContext(), shared);
+    ClaimLoop b = new ClaimLoop("owner-b", vertx.getOrCreateContext(), shared);
+    a.start();
+    b.start();
+    int byA = a.done.get(60, TimeUnit.SECONDS);
+    int byB = b.done.get(60, TimeUnit.SECONDS);
+
+    assertThat(shared.violations).as("partitions held by both owners at once, or events claimed twice").isEmpty();
+    assertThat(byA + byB).isEqualTo(total);
+    assertThat(shared.claimedBy).hasSize(total);
+    assertThat(byA).as("owner-a took part").isPositive();
+    assertThat(byB).as("owner-b took part").isPositive();
+    assertThat(shared.contended.get()).as("claims that found every due partition held by the other owner")
+        .isPositive();
+    assertThat(count("SELECT COUNT(*) AS n FROM event_audit WHERE state = 'processing'"))
+        .as("each event claimed once").isEqualTo(total);
+    assertThat(count("SELECT COUNT(*) AS n FROM inbox_events WHERE status = 'processed' AND attempts = 1"))
+        .isEqualTo(total);
+  }
+
+  private static final class Shared {
+    final int total;
+    final long deadline;
+    final AtomicInteger claimed = new AtomicInteger();
+    final AtomicInteger contended = new AtomicInteger();
+    final Map<String, String> holders = new ConcurrentHashMap<>();
+    final Map<Long, String> claimedBy = new ConcurrentHashMap<>();
+    final List<String> violations = Collections.synchronizedList(new ArrayList<>());
+
+    Shared(int total, long deadline) {
+      this.total = total;
+      this.deadline = deadline;
+    }
+  }
+
+  /** One owner's processing: claim, hold the partitions while working, finish, release, repeat. */
+  private final class ClaimLoop {
+    final String owner;
+    final Context ctx;
+    final Shared shared;
+    final CompletableFuture<Integer> done = new CompletableFuture<>();
+    int got;
+
+    ClaimLoop(String owner, Context ctx, Shared shared) {
+      this.owner = owner;
+      this.ctx = ctx;
+      this.shared = shared;
+    }
+
+    void start() {
+      ctx.runOnContext(v -> next());
+    }
+
+    private void next() {
+      if (shared.claimed.get() >= shared.total) {
+        done.complete(got);
+        return;
+      }
+      if (System.nanoTime() - shared.deadline > 0) {
+        done.completeExceptionally(new AssertionError(owner + ": only " + shared.claimed.get() + " of "
+            + shared.total + " events claimed in time"));
+        return;
+      }
+      store.claim(owner, LEASE, 10).onComplete(ar -> {
+        if (ar.failed()) {
+          done.completeExceptionally(ar.cause());
+          return;
+        }
+        List<InboxEvent> events = ar.result();
+        if (events.isEmpty()) {
+          if (shared.claimed.get() < shared.total) {
+            shared.contended.incrementAndGet();
+          }
+          vertx.setTimer(2, id -> next());
+          return;
+        }
+        Set<String> held = new TreeSet<>();
+        events.forEach(e -> held.add(e.event().partitionKey()));
+        for (String partition : held) {
+          String other = shared.holders.putIfAbsent(partition, owner);
+          if (other != null && !other.equals(owner)) {
+            shared.violations.add(owner + " got events of " + partition + " while " + other + " held it");
+          }
+        }
+        for (InboxEvent event : events) {
+          String earlier = shared.claimedBy.putIfAbsent(event.inboxId(), owner);
+          if (earlier != null) {
+            shared.violations.add(owner + " claimed event " + event.inboxId() + " already claimed by " + earlier);
+          }
+        }
+        got += events.size();
+        shared.claimed.addAndGet(events.size());
+        // Work a moment while holding the partitions, then finish every event and let go.
+        vertx.setTimer(3, id -> Future.all(events.stream()
+                .map(e -> store.inTransaction(tx -> InboxTransitions.finish(tx, e, owner, InboxStatus.PROCESSED, "done")))
+                .toList())
+            .compose(v -> {
+              held.forEach(partition -> shared.holders.remove(partition, owner));
+              return store.release(owner, held);
+            })
+            .onComplete(released -> {
+              if (released.failed()) {
+                done.completeExceptionally(released.cause());
+              } else {
+                next();
+              }
+            }));
+      });
+    }
+  }
+}
