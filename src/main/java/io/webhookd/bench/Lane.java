@@ -81,6 +81,19 @@ final class Lane {
     return context;
   }
 
+  /**
+   * One unsigned GET to the endpoint (the server answers 405 and stores nothing), to load and
+   * initialise the client (classes, resolver, first connection) before the clock starts; its
+   * outcome is ignored.
+   */
+  Future<Void> prime() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> client.request(new RequestOptions(request).setMethod(HttpMethod.GET))
+        .compose(req -> req.send().compose(resp -> resp.end()))
+        .onComplete(ar -> done.complete()));
+    return done.future();
+  }
+
   /** Closed loop: {@code users} requests in flight, each followed by the next until the end. */
   void startUsers(int users) {
     context.runOnContext(v -> {

@@ -248,6 +248,10 @@ public final class LoadGenerator implements Callable<Integer> {
     } else {
       System.out.print(report.toText());
     }
+    if (report.acknowledged() == 0) {
+      System.err.println("LoadGenerator: no request was acknowledged: is the server up, and is the secret its secret?");
+      return 1;
+    }
     return 0;
   }
 

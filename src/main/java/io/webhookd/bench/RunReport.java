@@ -59,6 +59,11 @@ final class RunReport {
     this.machineCores = machineCores;
   }
 
+  /** 2xx answers over the whole run, warm-up included. */
+  long acknowledged() {
+    return acknowledged;
+  }
+
   private double seconds() {
     return options.duration.toNanos() / 1e9;
   }

@@ -104,7 +104,7 @@ public final class IngestVerticle extends VerticleBase {
     byte[] body = raw == null ? new byte[0] : raw.getBytes();
     Verdict verdict = ingest.verifier().verify(ctx.request().headers(), body);
     if (!verdict.accepted()) {
-      LOG.atWarn().addKeyValue("request_id", ctx.get(RequestGate.REQUEST_ID))
+      LOG.atWarn().addKeyValue("request_id", ctx.<String>get(RequestGate.REQUEST_ID))
           .log("refused webhook from {}: {} ({})", ctx.request().remoteAddress(), verdict.detail(),
               verdict.scheme() == null ? "no scheme" : verdict.scheme());
       boolean stale = verdict.outcome() == Verdict.Outcome.STALE_TIMESTAMP;
@@ -150,7 +150,7 @@ public final class IngestVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> {
-          LOG.atError().addKeyValue("request_id", ctx.get(RequestGate.REQUEST_ID))
+          LOG.atError().addKeyValue("request_id", ctx.<String>get(RequestGate.REQUEST_ID))
               .addKeyValue("event_id", event.eventId()).addKeyValue("type", event.type())
               .log("could not store the event: {}", e.getMessage());
           ingest.metrics().rejected("storage_unavailable");

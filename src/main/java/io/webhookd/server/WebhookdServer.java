@@ -84,7 +84,7 @@ public final class WebhookdServer {
     Redis redis = null;
     try {
       Settings.Processing processing = settings.processing();
-      store = InboxStores.open(vertx, settings, processing.instanceId());
+      store = InboxStores.openForServing(vertx, settings, processing.instanceId());
       InboxStore finalStore = store;
 
       List<DedupTier> tiers = new ArrayList<>();

@@ -4,6 +4,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.testing.Fixtures;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -53,6 +54,17 @@ final class Bodies {
     JsonObject envelope = json(Fixtures.V2026_MESSAGE_RECEIVED).put("id", id).put("type", "message.delivered");
     envelope.getJsonObject("data").getJsonObject("resource")
         .put("direction", "outgoing").put("text", "Thanks, see you tomorrow").put("status", "delivered");
+    return bytes(envelope);
+  }
+
+  /**
+   * A legacy fixture (its resource under {@code data.object}) re-encoded with another {@code id},
+   * moved into conversation {@code conversationId} and given {@code createdAt} as the event's own
+   * time: for traffic spread over many conversations.
+   */
+  static byte[] inConversation(String fixture, String id, String conversationId, Instant createdAt) {
+    JsonObject envelope = json(fixture).put("id", id).put("createdAt", createdAt.toString());
+    envelope.getJsonObject("data").getJsonObject("object").put("conversationId", conversationId);
     return bytes(envelope);
   }
 

@@ -44,14 +44,17 @@ public final class ServerProcess implements AutoCloseable {
   private final Process process;
   private final String label;
   private final int port;
+  private final int managementPort;
   private final Path dataDir;
   private final Path stdoutFile;
   private final Path stderrFile;
 
-  private ServerProcess(Process process, String label, int port, Path dataDir, Path stdoutFile, Path stderrFile) {
+  private ServerProcess(Process process, String label, int port, int managementPort, Path dataDir, Path stdoutFile,
+      Path stderrFile) {
     this.process = process;
     this.label = label;
     this.port = port;
+    this.managementPort = managementPort;
     this.dataDir = dataDir;
     this.stdoutFile = stdoutFile;
     this.stderrFile = stderrFile;
@@ -193,10 +196,11 @@ public final class ServerProcess implements AutoCloseable {
       if (!env.containsKey("WEBHOOKD_MANAGEMENT_PORT")) {
         builder.environment().put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePort()));
       }
+      int managementPort = parsePort(builder.environment().get("WEBHOOKD_MANAGEMENT_PORT"));
       try {
         Files.writeString(logDir.resolve("command.txt"), String.join(" ", command) + "\n"
             + "env (secrets hidden): " + visibleEnv(builder.environment()) + "\n");
-        return new ServerProcess(builder.start(), label, port, dataDir, stdout, stderr);
+        return new ServerProcess(builder.start(), label, port, managementPort, dataDir, stdout, stderr);
       } catch (IOException e) {
         throw new UncheckedIOException("could not start " + command, e);
       }
@@ -323,6 +327,16 @@ public final class ServerProcess implements AutoCloseable {
 
   public URI uri(String path) {
     return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  /** The management listener's port (/health, /ready). */
+  public int managementPort() {
+    return managementPort;
+  }
+
+  /** A URI on the management listener, e.g. {@code managementUri("/ready")}. */
+  public URI managementUri(String path) {
+    return URI.create("http://127.0.0.1:" + managementPort + path);
   }
 
   public Path dataDir() {

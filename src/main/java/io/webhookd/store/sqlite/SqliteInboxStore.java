@@ -92,6 +92,15 @@ public final class SqliteInboxStore implements InboxStore {
    */
   public static SqliteInboxStore open(Path dataDir, Settings.Store settings, String instanceId)
       throws IOException, SQLException {
+    return open(dataDir, settings, instanceId, true);
+  }
+
+  /**
+   * @param takeOverOrphans whether this process is the server: then events a crash left in
+   *                        processing are pending again at once (an operator's process leaves them)
+   */
+  public static SqliteInboxStore open(Path dataDir, Settings.Store settings, String instanceId,
+      boolean takeOverOrphans) throws IOException, SQLException {
     Files.createDirectories(dataDir);
     String url = "jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath();
     migrate(url);
@@ -101,10 +110,12 @@ public final class SqliteInboxStore implements InboxStore {
     config.setBusyTimeout(5_000);
     config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
     Connection connection = config.createConnection(url);
-    try (var statement = connection.createStatement()) {
-      int orphans = statement.executeUpdate(ORPHANS);
-      if (orphans > 0) {
-        LOG.info("{} events left in processing by the previous run are pending again", orphans);
+    if (takeOverOrphans) {
+      try (var statement = connection.createStatement()) {
+        int orphans = statement.executeUpdate(ORPHANS);
+        if (orphans > 0) {
+          LOG.info("{} events left in processing by the previous run are pending again", orphans);
+        }
       }
     }
     SqliteWriter writer = new SqliteWriter(
