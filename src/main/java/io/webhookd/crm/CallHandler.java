@@ -52,7 +52,9 @@ final class CallHandler implements EventHandler {
       JsonObject voicemail = envelope.resourceObject("voicemail");
       Calls.Facts facts = new Calls.Facts(callId, envelope.direction(), contactId, from,
           to.isEmpty() ? null : to.get(0), status(type, envelope), envelope.conversationId(),
-          envelope.phoneNumberId(), envelope.userId(), envelope.resourceInstant("createdAt"),
+          envelope.phoneNumberId(), envelope.userId(),
+          // A summary's or transcript's own creation time is not when the call started.
+          envelope.resourceString("callId") == null ? envelope.resourceInstant("createdAt") : null,
           envelope.resourceInstant("answeredAt"), envelope.resourceInstant("completedAt"),
           envelope.resourceString("forwardedTo"),
           recording == null ? null : recording.getString("url"), integer(recording, "duration"),

@@ -37,16 +37,37 @@ public final class Contacts {
    */
   public static Future<Long> applyUpdate(Tx tx, String openphoneId, String firstName, String lastName,
       String company, List<String> phones, long sourceUpdatedAt, long now) {
-    return tx.query("""
+    return adopt(tx, openphoneId, phones).compose(v -> tx.query("""
             INSERT INTO contacts (openphone_id, first_name, last_name, company, source_updated_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (openphone_id) DO UPDATE
               SET first_name = excluded.first_name, last_name = excluded.last_name, company = excluded.company,
                   source_updated_at = excluded.source_updated_at, deleted_at = NULL, updated_at = excluded.updated_at
               WHERE contacts.source_updated_at IS NULL OR contacts.source_updated_at <= excluded.source_updated_at
-            RETURNING id""", openphoneId, firstName, lastName, company, sourceUpdatedAt, now, now)
+            RETURNING id""", openphoneId, firstName, lastName, company, sourceUpdatedAt, now, now))
         .compose(rows -> rows.isEmpty() ? Future.succeededFuture(null) // an older event: nothing to do
             : attachPhones(tx, rows.get(0).longValue("id"), phones, now));
+  }
+
+  /**
+   * A number that texted before OpenPhone named its contact already has a contact of ours, holding
+   * its history: the first time OpenPhone names it, that contact takes the OpenPhone id rather than
+   * a second contact being made.
+   */
+  private static Future<Void> adopt(Tx tx, String openphoneId, List<String> phones) {
+    return tx.query("SELECT id FROM contacts WHERE openphone_id = ?", openphoneId)
+        .compose(rows -> rows.isEmpty() ? adoptByPhone(tx, openphoneId, phones, 0) : Future.succeededFuture());
+  }
+
+  private static Future<Void> adoptByPhone(Tx tx, String openphoneId, List<String> phones, int index) {
+    if (index == phones.size()) {
+      return Future.succeededFuture();
+    }
+    return tx.update("""
+            UPDATE contacts SET openphone_id = ?
+            WHERE openphone_id IS NULL AND id = (SELECT contact_id FROM contact_phones WHERE phone = ?)""",
+            openphoneId, phones.get(index))
+        .compose(adopted -> adopted == 1 ? Future.succeededFuture() : adoptByPhone(tx, openphoneId, phones, index + 1));
   }
 
   private static Future<Long> attachPhones(Tx tx, long contactId, List<String> phones, long now) {

@@ -128,7 +128,8 @@ final class MessageHandler implements EventHandler {
   }
 
   private static String errorCode(OpenPhoneEnvelope envelope) {
-    String code = envelope.resourceString("errorCode");
+    Object value = envelope.resourceValue("errorCode");
+    String code = value instanceof String || value instanceof Number ? String.valueOf(value) : null;
     if (code == null && envelope.resourceObject("error") != null) {
       Object nested = envelope.resourceObject("error").getValue("code");
       code = nested == null ? null : String.valueOf(nested);

@@ -1,6 +1,7 @@
 package io.webhookd.crm;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.webhookd.process.FailureKind;
 import io.webhookd.process.RetryPolicy;
@@ -28,6 +29,8 @@ public final class OutboundSender extends VerticleBase {
   private final String owner;
   private double tokens;
   private boolean busy;
+  private boolean stopping;
+  private Promise<Void> idle;
   private boolean warnedUnconfigured;
 
   public OutboundSender(InboxStore store, OpenPhoneClient api, RetryPolicy retryPolicy, double ratePerSecond,
@@ -45,9 +48,20 @@ public final class OutboundSender extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /** Lets a round under way finish, so no text is left claimed with its send unrecorded. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    idle = Promise.promise();
+    if (!busy) {
+      idle.complete();
+    }
+    return idle.future();
+  }
+
   private void tick() {
     tokens = Math.min(ratePerSecond, tokens + ratePerSecond * TICK_MILLIS / 1000.0);
-    if (busy) {
+    if (busy || stopping) {
       return;
     }
     busy = true;
@@ -55,7 +69,12 @@ public final class OutboundSender extends VerticleBase {
     Future<Void> texts = api.configured() ? sendTexts(now) : warnUnconfigured();
     texts.compose(v -> deliverPosts(now))
         .onFailure(e -> LOG.warn("outbound delivery round failed: {}", e.getMessage()))
-        .onComplete(ar -> busy = false);
+        .onComplete(ar -> {
+          busy = false;
+          if (stopping) {
+            idle.tryComplete();
+          }
+        });
   }
 
   private Future<Void> warnUnconfigured() {

@@ -125,6 +125,10 @@ public final class IngestVerticle extends VerticleBase {
       OldSecretNotice.used(ingest.metrics(), verdict.scheme());
     }
     String key = event.dedupKey();
+    // A critical event's answer waits for its processing; the wait starts before the event is
+    // stored, so that processing cannot finish unseen in between.
+    boolean critical = ingest.critical().isCritical(event.type(), envelope.text(), envelope.inbound());
+    Future<JsonObject> processed = critical ? ingest.watch().await(vertx, key, ingest.criticalBudget()) : null;
     ingest.dedup().knownBy(key)
         .compose(tier -> {
           if (tier != null) {
@@ -141,15 +145,23 @@ public final class IngestVerticle extends VerticleBase {
         .onSuccess(result -> {
           ingest.metrics().received(event.type(), event.source());
           if (!result.stored()) {
+            if (critical) {
+              ingest.watch().cancel(key);
+            }
             acknowledge(ctx, new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
-          } else if (ingest.critical().isCritical(event.type(), envelope.text(), envelope.inbound())) {
-            answerWhenProcessed(ctx, event, result.inboxId());
+            return;
+          }
+          ingest.newWork().run();
+          if (critical) {
+            processed.onComplete(ar -> answerProcessed(ctx, event, ar.succeeded() ? ar.result() : null));
           } else {
-            ingest.newWork().run();
             queued(ctx, event);
           }
         })
         .onFailure(e -> {
+          if (critical) {
+            ingest.watch().cancel(key);
+          }
           LOG.atError().addKeyValue("request_id", ctx.<String>get(RequestGate.REQUEST_ID))
               .addKeyValue("event_id", event.eventId()).addKeyValue("type", event.type())
               .log("could not store the event: {}", e.getMessage());
@@ -163,18 +175,14 @@ public final class IngestVerticle extends VerticleBase {
     ingest.store().recordDuplicate(event, tier);
   }
 
-  /** Waits for processing within the budget, so the sender learns what was done. */
-  private void answerWhenProcessed(RoutingContext ctx, WebhookEvent event, long inboxId) {
-    Future<JsonObject> processed = ingest.watch().await(vertx, inboxId, ingest.criticalBudget());
-    ingest.newWork().run();
-    processed.onComplete(ar -> {
-      if (ar.succeeded() && ar.result() != null) {
-        acknowledge(ctx, new JsonObject().put("status", "processed")
-            .put("event_id", event.eventId()).put("result", ar.result()));
-      } else {
-        queued(ctx, event);
-      }
-    });
+  /** What was done, when processing finished within the budget; else "queued". */
+  private void answerProcessed(RoutingContext ctx, WebhookEvent event, JsonObject result) {
+    if (result != null) {
+      acknowledge(ctx, new JsonObject().put("status", "processed").put("event_id", event.eventId())
+          .put("result", result));
+    } else {
+      queued(ctx, event);
+    }
   }
 
   private void queued(RoutingContext ctx, WebhookEvent event) {

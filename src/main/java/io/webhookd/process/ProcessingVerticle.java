@@ -79,7 +79,7 @@ public final class ProcessingVerticle extends VerticleBase {
           LOG.atDebug().addKeyValue("event_id", inbox.event().eventId()).addKeyValue("type", inbox.event().type())
               .addKeyValue("attempt", inbox.attempt()).addKeyValue("duration_ms", nanos / 1_000_000)
               .log("processed");
-          watch.processed(inbox.inboxId(), result);
+          watch.processed(inbox.event().dedupKey(), result);
           message.reply(null);
         })
         .onFailure(failure -> onFailure(message, inbox, failure, System.nanoTime() - started));

@@ -17,26 +17,38 @@ public final class ProcessingWatch {
   private record Waiter(Promise<JsonObject> promise, Context context) {
   }
 
-  private final ConcurrentHashMap<Long, Waiter> waiters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Waiter> waiters = new ConcurrentHashMap<>();
 
   /**
-   * Call on the requester's context before the event can be claimed.
-   * @return the handler's result, or null when the budget ran out first
+   * Call on the requester's context before the event is stored, so that no processing can
+   * finish unseen in between.
+   *
+   * @param eventKey the event's {@link io.webhookd.event.WebhookEvent#dedupKey()}
+   * @return the handler's result, or null when the budget ran out first (or the wait was cancelled)
    */
-  public Future<JsonObject> await(Vertx vertx, long inboxId, Duration budget) {
+  public Future<JsonObject> await(Vertx vertx, String eventKey, Duration budget) {
     Context context = vertx.getOrCreateContext();
     Promise<JsonObject> promise = Promise.promise();
-    waiters.put(inboxId, new Waiter(promise, context));
+    Waiter waiter = new Waiter(promise, context);
+    waiters.put(eventKey, waiter);
     long timer = vertx.setTimer(Math.max(1, budget.toMillis()), id -> {
-      waiters.remove(inboxId);
+      waiters.remove(eventKey, waiter);
       promise.tryComplete(null);
     });
     return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
 
+  /** Stops waiting (the event turned out a duplicate, or could not be stored). */
+  public void cancel(String eventKey) {
+    Waiter waiter = waiters.remove(eventKey);
+    if (waiter != null) {
+      waiter.context().runOnContext(v -> waiter.promise().tryComplete(null));
+    }
+  }
+
   /** The event was processed (committed); wakes its requester, if one waits. Any thread. */
-  public void processed(long inboxId, JsonObject result) {
-    Waiter waiter = waiters.remove(inboxId);
+  public void processed(String eventKey, JsonObject result) {
+    Waiter waiter = waiters.remove(eventKey);
     if (waiter != null) {
       waiter.context().runOnContext(v -> waiter.promise().tryComplete(result));
     }

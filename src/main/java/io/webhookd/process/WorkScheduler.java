@@ -80,7 +80,7 @@ public final class WorkScheduler extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     idle = Promise.promise();
-    if (inFlight == 0) {
+    if (inFlight == 0 && !claiming) {
       idle.tryComplete();
     }
     return idle.future()
@@ -128,7 +128,12 @@ public final class WorkScheduler extends VerticleBase {
             claimFailureLogged = true;
             LOG.warn("claiming events failed, will retry: {}", ar.cause().getMessage());
           }
-          if (claimAgain) {
+          if (stopping) {
+            // A claim that returns during a stop still gets its events processed before the stop ends.
+            if (inFlight == 0) {
+              idle.tryComplete();
+            }
+          } else if (claimAgain) {
             claim();
           }
         });

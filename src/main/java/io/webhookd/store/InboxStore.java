@@ -41,7 +41,8 @@ public interface InboxStore {
   Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit);
 
   /**
-   * Gives a claimed event back unprocessed: it is pending again and due at {@code dueAt}.
+   * Gives a claimed event back unprocessed: it is pending again, due at {@code dueAt}, and the
+   * claim's attempt does not count.
    */
   Future<Void> abandon(long inboxId, String owner, long dueAt);
 

@@ -95,7 +95,8 @@ public final class PgInboxStore implements InboxStore {
       )
       SELECT * FROM claimed""";
   private static final String ABANDON = """
-      UPDATE inbox_events SET status = 'pending', due_at = $1, lease_owner = NULL, lease_until = NULL,
+      UPDATE inbox_events SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+        due_at = $1, lease_owner = NULL, lease_until = NULL,
         updated_at = $2
       WHERE id = $3 AND status = 'processing' AND lease_owner = $4""";
   private static final String RENEW_EVENTS =

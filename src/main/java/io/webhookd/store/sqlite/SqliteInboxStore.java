@@ -56,7 +56,8 @@ public final class SqliteInboxStore implements InboxStore {
       RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
                 signature_scheme, body""";
   private static final String ABANDON = """
-      UPDATE inbox_events SET status = 'pending', due_at = ?, lease_owner = NULL, lease_until = NULL,
+      UPDATE inbox_events SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+        due_at = ?, lease_owner = NULL, lease_until = NULL,
         updated_at = ?
       WHERE id = ? AND status = 'processing' AND lease_owner = ?""";
   private static final String RENEW =
