@@ -14,6 +14,7 @@ import io.vertx.ext.web.handler.TimeoutHandler;
 import io.webhookd.config.Settings;
 import io.webhookd.event.ContentHash;
 import io.webhookd.event.WebhookEvent;
+import io.webhookd.process.ProcessingWatch;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.web.JsonReplies;
@@ -128,7 +129,7 @@ public final class IngestVerticle extends VerticleBase {
     // A critical event's answer waits for its processing; the wait starts before the event is
     // stored, so that processing cannot finish unseen in between.
     boolean critical = ingest.critical().isCritical(event.type(), envelope.text(), envelope.inbound());
-    Future<JsonObject> processed = critical ? ingest.watch().await(vertx, key, ingest.criticalBudget()) : null;
+    ProcessingWatch.Waiting processed = critical ? ingest.watch().await(vertx, key, ingest.criticalBudget()) : null;
     ingest.dedup().knownBy(key)
         .compose(tier -> {
           if (tier != null) {
@@ -146,21 +147,21 @@ public final class IngestVerticle extends VerticleBase {
           ingest.metrics().received(event.type(), event.source());
           if (!result.stored()) {
             if (critical) {
-              ingest.watch().cancel(key);
+              processed.cancel();
             }
             acknowledge(ctx, new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
             return;
           }
           ingest.newWork().run();
           if (critical) {
-            processed.onComplete(ar -> answerProcessed(ctx, event, ar.succeeded() ? ar.result() : null));
+            processed.result().onComplete(ar -> answerProcessed(ctx, event, ar.succeeded() ? ar.result() : null));
           } else {
             queued(ctx, event);
           }
         })
         .onFailure(e -> {
           if (critical) {
-            ingest.watch().cancel(key);
+            processed.cancel();
           }
           LOG.atError().addKeyValue("request_id", ctx.<String>get(RequestGate.REQUEST_ID))
               .addKeyValue("event_id", event.eventId()).addKeyValue("type", event.type())
