@@ -54,6 +54,8 @@ public final class InboxStats {
           last = reading;
           metrics.queueSize(reading.queueSize());
           metrics.dlqSize(reading.deadLetters());
+          metrics.oldestPendingSeconds(reading.oldestPendingAt() == null ? 0
+              : Math.max(0, (reading.readAt() - reading.oldestPendingAt()) / 1000));
         })
         .onFailure(e -> LOG.debug("reading the backlog failed: {}", e.getMessage()));
   }

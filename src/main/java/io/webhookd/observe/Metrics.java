@@ -36,6 +36,7 @@ public final class Metrics {
   private final Timer ack;
   private final AtomicLong queueSize = new AtomicLong();
   private final AtomicLong dlqSize = new AtomicLong();
+  private final AtomicLong oldestPendingSeconds = new AtomicLong();
 
   public Metrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -49,6 +50,9 @@ public final class Metrics {
         .register(registry);
     Gauge.builder("webhook.queue.size", queueSize, AtomicLong::get)
         .description("Events stored and not yet processed (pending or processing)")
+        .register(registry);
+    Gauge.builder("webhook.oldest.pending.seconds", oldestPendingSeconds, AtomicLong::get)
+        .description("Age of the oldest event stored and not yet processed; 0 when none waits")
         .register(registry);
     Gauge.builder("webhook.dlq.size", dlqSize, AtomicLong::get)
         .description("Events in the dead-letter queue, not yet replayed or discarded")
@@ -101,6 +105,10 @@ public final class Metrics {
 
   public void queueSize(long size) {
     queueSize.set(size);
+  }
+
+  public void oldestPendingSeconds(long seconds) {
+    oldestPendingSeconds.set(seconds);
   }
 
   public void dlqSize(long size) {

@@ -117,7 +117,8 @@ public final class ProcessingVerticle extends VerticleBase {
     }
     String error = oneLine(failure);
     if (kind == FailureKind.TRANSIENT && retryPolicy.mayRetry(inbox.attempt())) {
-      long dueAt = System.currentTimeMillis() + retryPolicy.delayAfter(inbox.attempt()).toMillis();
+      long delay = retryPolicy.delayAfter(inbox.attempt()).toMillis();
+      long dueAt = System.currentTimeMillis() + delay;
       store.inTransaction(tx -> InboxTransitions.retryLater(tx, inbox, owner, dueAt, error))
           .onSuccess(v -> {
             metrics.processed(type, "retry", nanos);
@@ -125,7 +126,7 @@ public final class ProcessingVerticle extends VerticleBase {
             outcomes.failure();
             LOG.atWarn().addKeyValue("event_id", inbox.event().eventId()).addKeyValue("type", type)
                 .addKeyValue("attempt", inbox.attempt()).addKeyValue("duration_ms", nanos / 1_000_000)
-                .log("processing failed, retrying in {} ms: {}", dueAt - System.currentTimeMillis(), error);
+                .log("processing failed, retrying in {} ms: {}", delay, error);
             message.reply(dueAt);
           })
           .onFailure(e -> message.fail(500, "could not schedule the retry: " + e.getMessage()));

@@ -1,0 +1,265 @@
+package io.webhookd.chaos;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A TCP proxy the chaos driver controls (the integration tests' one, copied: the driver ships in
+ * the main jar), between the server and a shared service (PostgreSQL, Redis), so that a scenario
+ * can take the service away from the server without touching the service itself. It listens on a free loopback port and forwards every connection to the target, with one
+ * pair of plain threads per connection.
+ *
+ * <ul>
+ *   <li>{@link #cut(Mode)} takes the service away, as {@link Mode} describes: refused, blackholed
+ *       or frozen.</li>
+ *   <li>{@link #restore()} resets whatever was held during the cut (as the service does with a
+ *       connection it never saw, once it is reachable again) and forwards new connections again.</li>
+ *   <li>{@link #delay(Duration)} makes the service slow rather than gone: every chunk sent to it is
+ *       forwarded that much later (a slow network or an overloaded service).</li>
+ * </ul>
+ */
+final class TcpProxy implements AutoCloseable {
+
+  /** What a cut does to the connections open at the time, and to new ones. */
+  enum Mode {
+    /**
+     * The service is down: open connections are reset, new ones accepted and reset at once (the
+     * client sees its connection refused or reset).
+     */
+    REFUSE,
+    /**
+     * The service's host or the network hangs: open connections are reset, new ones accepted and
+     * held open without a byte forwarded, until the client gives up.
+     */
+    BLACKHOLE,
+    /**
+     * The service hangs mid-conversation: open connections go silent (nothing forwarded either way,
+     * nothing closed), new ones are held as with {@link #BLACKHOLE}. {@link #restore()} then resets
+     * the silent ones, as a restarted service does.
+     */
+    FREEZE
+  }
+
+  private final String targetHost;
+  private final int targetPort;
+  private final ServerSocket listener;
+  private final Thread acceptor;
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final Set<Socket> held = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private volatile Mode cut;
+  private volatile long delayNanos;
+  private volatile boolean closed;
+
+  private TcpProxy(String targetHost, int targetPort) {
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
+    try {
+      listener = new ServerSocket();
+      listener.setReuseAddress(true);
+      listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    acceptor = new Thread(this::acceptLoop, "tcp-proxy-" + listener.getLocalPort() + "-accept");
+    acceptor.setDaemon(true);
+  }
+
+  /** Starts forwarding from a free loopback port to {@code host:port}. */
+  static TcpProxy to(String host, int port) {
+    TcpProxy proxy = new TcpProxy(host, port);
+    proxy.acceptor.start();
+    return proxy;
+  }
+
+  /** The loopback port to point the server at. */
+  int port() {
+    return listener.getLocalPort();
+  }
+
+  /** Connections accepted so far (forwarded, refused or held). */
+  int acceptedConnections() {
+    return accepted.get();
+  }
+
+  /** Forwarded connections currently open. */
+  int openConnections() {
+    return open.size() / 2;
+  }
+
+  boolean isCut() {
+    return cut != null;
+  }
+
+  /** Takes the service away as {@code mode} says, until {@link #restore()}. */
+  synchronized void cut(Mode mode) {
+    cut = mode;
+    if (mode == Mode.FREEZE) {
+      return; // the pumps see it and stop forwarding
+    }
+    for (Socket socket : open) {
+      reset(socket);
+    }
+    open.clear();
+  }
+
+  /** From now on, forwards every chunk sent to the target {@code latency} late; zero for no delay. */
+  void delay(Duration latency) {
+    delayNanos = latency.toNanos();
+  }
+
+  /** Resets the connections held during the cut and forwards new connections again. */
+  synchronized void restore() {
+    if (cut == Mode.FREEZE) {
+      for (Socket socket : open) {
+        reset(socket);
+      }
+      open.clear();
+    }
+    cut = null;
+    for (Socket socket : held) {
+      reset(socket);
+    }
+    held.clear();
+    notifyAll();
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    try {
+      listener.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    for (Socket socket : open) {
+      reset(socket);
+    }
+    for (Socket socket : held) {
+      reset(socket);
+    }
+    open.clear();
+    held.clear();
+  }
+
+  @Override
+  public String toString() {
+    return "TcpProxy[127.0.0.1:" + port() + " -> " + targetHost + ":" + targetPort
+        + (cut == null ? "" : ", cut: " + cut) + "]";
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      Socket client;
+      try {
+        client = listener.accept();
+      } catch (IOException e) {
+        if (closed) {
+          return;
+        }
+        continue;
+      }
+      accepted.incrementAndGet();
+      handle(client);
+    }
+  }
+
+  private synchronized void handle(Socket client) {
+    Mode mode = cut;
+    if (closed || mode == Mode.REFUSE) {
+      reset(client);
+      return;
+    }
+    if (mode == Mode.BLACKHOLE || mode == Mode.FREEZE) {
+      held.add(client);
+      return;
+    }
+    Socket upstream = new Socket();
+    try {
+      client.setTcpNoDelay(true);
+      upstream.setTcpNoDelay(true);
+      upstream.connect(new InetSocketAddress(targetHost, targetPort), 2_000);
+    } catch (IOException e) {
+      reset(client);
+      reset(upstream);
+      return;
+    }
+    open.add(client);
+    open.add(upstream);
+    pump(client, upstream, "up", true);
+    pump(upstream, client, "down", false);
+  }
+
+  /** Copies {@code from} to {@code to} until either ends; then ends both. */
+  private void pump(Socket from, Socket to, String direction, boolean delayed) {
+    Thread thread = new Thread(() -> {
+      byte[] buffer = new byte[16 * 1024];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          if (!awaitNotFrozen(from)) {
+            return;
+          }
+          long latency = delayNanos;
+          if (delayed && latency > 0) {
+            LockSupport.parkNanos(latency); // the simulated latency, not a synchronisation
+          }
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+      } catch (IOException ignored) {
+        // the connection ended, one way or another
+      } finally {
+        closeQuietly(from);
+        closeQuietly(to);
+        open.remove(from);
+        open.remove(to);
+      }
+    }, "tcp-proxy-" + port() + "-" + direction);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** While a freeze lasts, holds the data read; false when the connection was reset meanwhile. */
+  private synchronized boolean awaitNotFrozen(Socket from) throws IOException {
+    while (cut == Mode.FREEZE && !from.isClosed()) {
+      try {
+        wait(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    }
+    return !from.isClosed();
+  }
+
+  /** Closes with RST rather than FIN, as a vanished peer or a broken path looks to the other end. */
+  private static void reset(Socket socket) {
+    try {
+      socket.setSoLinger(true, 0);
+    } catch (SocketException ignored) {
+      // already closed
+    }
+    closeQuietly(socket);
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // nothing more to do
+    }
+  }
+}
