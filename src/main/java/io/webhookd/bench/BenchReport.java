@@ -45,7 +45,8 @@ public final class BenchReport implements Callable<Integer> {
   @Option(names = "--peak-rss-kb", description = "The server's VmHWM at the end, in KiB.")
   long peakRssKb = -1;
 
-  @Option(names = "--min-throughput", description = "Target, acknowledged webhooks/s in max mode (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--min-throughput",
+      description = "Target, acknowledged webhooks/s in max mode (default: ${DEFAULT-VALUE}).")
   double minThroughput = 20_000;
 
   @Option(names = "--max-p99-ms", description = "Target, p99 in rate mode (default: ${DEFAULT-VALUE}).")
@@ -69,7 +70,8 @@ public final class BenchReport implements Callable<Integer> {
     long unanswered = 0;
     long failed = 0;
     StringBuilder table = new StringBuilder();
-    table.append("| phase | load | measured 2xx/s | p50 ms | p99 ms | p99.9 ms | max ms | errors (measured / whole run) "
+    table.append("| phase | load | measured 2xx/s | p50 ms | p99 ms | p99.9 ms | max ms "
+        + "| errors (measured / whole run) "
         + "| server CPU cores (µs per 2xx) | server disk writes kB per 2xx | generator CPU | other processes' CPU |\n");
     table.append("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
     for (Map.Entry<String, Path> entry : results.entrySet()) {
@@ -87,7 +89,8 @@ public final class BenchReport implements Callable<Integer> {
       failed += totals.getLong("failed");
       long wholeRunErrors = totals.getLong("non_2xx") + totals.getLong("failed") + totals.getLong("unfinished");
       String load = (rateMode
-          ? String.format(Locale.ROOT, "open loop %,.0f req/s, %d conns", r.getDouble("target_rate"), r.getInteger("connections"))
+          ? String.format(Locale.ROOT, "open loop %,.0f req/s, %d conns", r.getDouble("target_rate"),
+              r.getInteger("connections"))
           : String.format(Locale.ROOT, "closed loop, %d conns", r.getInteger("connections")))
           + ", " + r.getString("event_type", "message.received");
       String errorText = measured.getLong("errors") + " / " + wholeRunErrors;

@@ -6,7 +6,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -315,58 +314,6 @@ public final class LoadGenerator implements Callable<Integer> {
     }
   }
 
-  /** Releases due events of the open-loop schedule to their lanes, on a thread of its own. */
-  private static final class Pacer extends Thread {
-
-    private final List<Lane> lanes;
-    private final Lane.Schedule schedule;
-    private volatile long maxLagNanos;
-    private volatile double meanLagNanos;
-
-    Pacer(List<Lane> lanes, Lane.Schedule schedule) {
-      super("loadgen-pacer");
-      setDaemon(true);
-      this.lanes = lanes;
-      this.schedule = schedule;
-    }
-
-    @Override
-    public void run() {
-      long next = 0;
-      long batches = 0;
-      double lagSum = 0;
-      long maxLag = 0;
-      int n = lanes.size();
-      while (next < schedule.total()) {
-        long now = System.nanoTime();
-        long due = schedule.dueAt(now);
-        if (due > next) {
-          long lag = now - schedule.intended(next);
-          maxLag = Math.max(maxLag, lag);
-          lagSum += lag;
-          batches++;
-          for (int k = 0; k < n; k++) {
-            // Events next, next + 1, ... go round-robin to the lanes.
-            long first = next + Math.floorMod(k - next, n);
-            if (first < due) {
-              lanes.get(k).sendScheduled(first, due, n, schedule);
-            }
-          }
-          next = due;
-          continue;
-        }
-        LockSupport.parkNanos(schedule.intended(next) - now);
-      }
-      maxLagNanos = maxLag;
-      meanLagNanos = batches == 0 ? 0 : lagSum / batches;
-    }
-
-    /** How late the pacer released events: mean and max over the run, in nanoseconds. */
-    double[] lag() {
-      return new double[] {meanLagNanos, maxLagNanos};
-    }
-  }
-
   /** Parses {@code 20s}, {@code 500ms}, {@code 2m}, {@code 1h}; a bare number is seconds. */
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
@@ -389,90 +336,4 @@ public final class LoadGenerator implements Callable<Integer> {
     }
   }
 
-  /** CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). */
-  record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
-
-    static ProcessSample ofThisJvm() {
-      long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
-          ? os.getProcessCpuTime() : -1;
-      ProcessSample proc = of(ProcessHandle.current().pid());
-      return new ProcessSample(System.nanoTime(), cpu, proc == null ? -1 : proc.rssKb(),
-          proc == null ? -1 : proc.hwmKb(), -1);
-    }
-
-    /** Null when there is no such process or no /proc. */
-    static ProcessSample of(Long pid) {
-      if (pid == null) {
-        return null;
-      }
-      try {
-        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", pid.toString(), "stat"));
-        // Fields after the command name (which may hold spaces), counted from field 3.
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        long rss = -1;
-        long hwm = -1;
-        for (String line : java.nio.file.Files.readAllLines(
-            java.nio.file.Path.of("/proc", pid.toString(), "status"))) {
-          if (line.startsWith("VmRSS:")) {
-            rss = kb(line);
-          } else if (line.startsWith("VmHWM:")) {
-            hwm = kb(line);
-          }
-        }
-        // Bytes the process caused to be written to storage (page cache write-back included).
-        long written = -1;
-        try {
-          for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", pid.toString(), "io"))) {
-            if (line.startsWith("write_bytes:")) {
-              written = Long.parseLong(line.substring("write_bytes:".length()).trim());
-            }
-          }
-        } catch (java.io.IOException | RuntimeException e) {
-          // Not readable (another user's process, or no task I/O accounting): left out.
-        }
-        // USER_HZ is 100 on every mainstream Linux build.
-        return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, rss, hwm, written);
-      } catch (java.io.IOException | RuntimeException e) {
-        return null;
-      }
-    }
-
-    /** CPU time spent by the whole machine (all processes, user + system + irq), or null. */
-    static ProcessSample ofMachine() {
-      try {
-        String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
-        long busy = 0;
-        // cpu user nice system idle iowait irq softirq steal ...: all but idle and iowait are busy.
-        for (int i = 1; i < Math.min(f.length, 9); i++) {
-          if (i != 4 && i != 5) {
-            busy += Long.parseLong(f[i]);
-          }
-        }
-        return new ProcessSample(System.nanoTime(), busy * 10_000_000L, -1, -1, -1);
-      } catch (java.io.IOException | RuntimeException e) {
-        return null;
-      }
-    }
-
-    private static long kb(String line) {
-      return Long.parseLong(line.replaceAll("[^0-9]", ""));
-    }
-
-    /** Bytes written to storage between two samples, or -1. */
-    static long diskWrites(ProcessSample before, ProcessSample after) {
-      if (before == null || after == null || before.diskWriteBytes() < 0 || after.diskWriteBytes() < 0) {
-        return -1;
-      }
-      return after.diskWriteBytes() - before.diskWriteBytes();
-    }
-
-    /** Cores busy on average between two samples. */
-    static double cores(ProcessSample before, ProcessSample after) {
-      if (before == null || after == null || before.cpuNanos() < 0 || after.cpuNanos() < 0) {
-        return Double.NaN;
-      }
-      return (double) (after.cpuNanos() - before.cpuNanos()) / (after.nanoTime() - before.nanoTime());
-    }
-  }
 }

@@ -26,15 +26,15 @@ final class RunReport {
   private final double[] pacerLag;
   private final double generatorCores;
   private final double serverCores;
-  private final LoadGenerator.ProcessSample generatorAfter;
-  private final LoadGenerator.ProcessSample serverAfter;
+  private final ProcessSample generatorAfter;
+  private final ProcessSample serverAfter;
   private final double machineCores;
   private final long serverDiskWrites;
 
   RunReport(LoadGenerator options, SyntheticEvents events, long planned, List<Lane.Result> lanes,
       long unfinished, double[] pacerLag,
-      LoadGenerator.ProcessSample generatorBefore, LoadGenerator.ProcessSample generatorAfter,
-      LoadGenerator.ProcessSample serverBefore, LoadGenerator.ProcessSample serverAfter, double machineCores) {
+      ProcessSample generatorBefore, ProcessSample generatorAfter,
+      ProcessSample serverBefore, ProcessSample serverAfter, double machineCores) {
     this.options = options;
     this.events = events;
     this.planned = planned;
@@ -51,9 +51,9 @@ final class RunReport {
     }
     this.unfinished = unfinished;
     this.pacerLag = pacerLag;
-    this.generatorCores = LoadGenerator.ProcessSample.cores(generatorBefore, generatorAfter);
-    this.serverCores = LoadGenerator.ProcessSample.cores(serverBefore, serverAfter);
-    this.serverDiskWrites = LoadGenerator.ProcessSample.diskWrites(serverBefore, serverAfter);
+    this.generatorCores = ProcessSample.cores(generatorBefore, generatorAfter);
+    this.serverCores = ProcessSample.cores(serverBefore, serverAfter);
+    this.serverDiskWrites = ProcessSample.diskWrites(serverBefore, serverAfter);
     this.generatorAfter = generatorAfter;
     this.serverAfter = serverAfter;
     this.machineCores = machineCores;
@@ -171,7 +171,8 @@ final class RunReport {
               + "RSS %,d KiB, peak RSS %,d KiB", options.serverPid, serverCores,
           measuredAcknowledged == 0 ? Double.NaN : serverCores * 1e6 * seconds() / measuredAcknowledged,
           serverDiskWrites < 0 ? Double.NaN : serverDiskWrites / 1e6 / seconds(),
-          serverDiskWrites < 0 || measuredAcknowledged == 0 ? Double.NaN : serverDiskWrites / 1e3 / measuredAcknowledged,
+          serverDiskWrites < 0 || measuredAcknowledged == 0
+              ? Double.NaN : serverDiskWrites / 1e3 / measuredAcknowledged,
           serverAfter.rssKb(), serverAfter.hwmKb());
     }
     line(out, "  machine: %.2f of %d cores busy during the measured phase%s", machineCores,

@@ -10,10 +10,11 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Distinct OpenPhone {@code message.received} (or {@code message.delivered}) events shaped like the legacy-v2 fixture (about 660
- * bytes), each with a unique, random-looking event id ({@code EV} + 32 hex digits), signed with the legacy scheme:
- * {@code openphone-signature: hmac;1;<unix ms>;<base64 HMAC-SHA256 over "<ts>.<body>">}, keyed with
- * the base64-decoded secret.
+ * Distinct OpenPhone {@code message.received} (or {@code message.delivered}) events shaped like
+ * the legacy-v2 fixture (about 660 bytes), each with a unique, random-looking event id
+ * ({@code EV} + 32 hex digits), signed with the legacy scheme:
+ * {@code openphone-signature: hmac;1;<unix ms>;<base64 HMAC-SHA256 over "<ts>.<body>">}, keyed
+ * with the base64-decoded secret.
  *
  * <p>Event {@code i}'s body is rebuilt from a template at send time (a few array copies), so only
  * its signature header is kept in memory. Signatures for the first {@code presigned} events are

@@ -38,7 +38,7 @@ public final class ChaosRunner {
   private boolean quick;
   private List<String> only = SCENARIOS;
   private double rate = 150;
-  private int threads = 16;
+  private int threads = 32;
   private int kills = 8;
   private Duration soak = Duration.ofMinutes(10);
   private double soakRate = 100;
@@ -161,7 +161,8 @@ public final class ChaosRunner {
       }
       log("%s took %.0f s", name, (System.nanoTime() - started) / 1e9);
     }
-    String report = report();
+    long passed = rows.stream().filter(Row::ok).count();
+    String report = report() + "chaos: " + passed + " passed, " + (rows.size() - passed) + " failed\n";
     System.out.print(report);
     Files.writeString(runDir.resolve("report.txt"), report);
     return rows.stream().allMatch(Row::ok) ? 0 : 1;

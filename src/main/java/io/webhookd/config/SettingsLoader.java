@@ -367,6 +367,11 @@ public final class SettingsLoader {
       if (value instanceof Map<?, ?> nested) {
         flatten(key + ".", nested, into);
       } else if (value instanceof List<?> list) {
+        if (list.stream().anyMatch(Boolean.class::isInstance)) {
+          // YAML reads unquoted YES, NO, ON, OFF as true and false.
+          throw new InvalidSettingException(key, "a list item was read as true/false; quote words such as"
+              + " \"YES\" and \"NO\"");
+        }
         into.put(key, list.stream().map(String::valueOf).collect(Collectors.joining(",")));
       } else if (value != null) {
         into.put(key, String.valueOf(value));

@@ -26,8 +26,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The server reaches PostgreSQL through a {@link TcpProxy}; in the middle of a stream of webhooks the
- * test takes PostgreSQL away, blackholed (a hung database or network: only the 2 s commit timeout
- * ends the wait) or refused (the database is down). New webhooks get 503 storage_unavailable and
+ * test takes PostgreSQL away: refused (the database is down), blackholed (the network or the host
+ * hangs: only the 2 s commit timeout ends the wait), or frozen mid-conversation (a hung database),
+ * and brings it back, in the last case also as a failover that never answers the old connections. New webhooks get 503 storage_unavailable and
  * readiness says unhealthy; when PostgreSQL is back the service recovers by itself. Every event
  * answered 2xx at any time is stored and processed exactly once, and the events refused with 503,
  * sent again as the sender would, are stored once.
@@ -39,17 +40,48 @@ class PostgresOutageIT {
   private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(2);
   /** A 503 during the cut comes within the commit timeout, plus slack for a loaded machine. */
   private static final Duration REFUSAL_WITHIN = COMMIT_TIMEOUT.plusSeconds(3);
-  private static final int PROBES = 20;
+  private static final int PROBES = 8;
 
   @TempDir
   Path dataDir;
 
+  /** How PostgreSQL goes away, and how it comes back. */
+  enum Outage {
+    /** Down (connections refused), then up again. */
+    REFUSED(Mode.REFUSE),
+    /** Unreachable (connections hang), then reachable again. */
+    BLACKHOLED(Mode.BLACKHOLE),
+    /** Hung mid-conversation, then restarted: the hung connections are reset. */
+    FROZEN(Mode.FREEZE),
+    /**
+     * Hung mid-conversation, then back on another host (a failover) or behind a firewall that lost
+     * the connections' state: the hung connections are never answered again, not even with a
+     * reset; only the service giving up on them ends them.
+     */
+    FROZEN_FOREVER(Mode.FREEZE);
+
+    final Mode mode;
+
+    Outage(Mode mode) {
+      this.mode = mode;
+    }
+
+    void end(TcpProxy proxy) {
+      if (this == FROZEN_FOREVER) {
+        proxy.reopenLeavingFrozen();
+      } else {
+        proxy.restore();
+      }
+    }
+  }
+
   @ParameterizedTest(name = "PostgreSQL {0}")
-  @EnumSource(Mode.class)
-  void newWebhooksGet503DuringTheCutAndTheServiceRecoversByItself(Mode mode) throws Exception {
-    try (PrivateDatabase pg = PrivateDatabase.create("pg" + mode.name());
+  @EnumSource(Outage.class)
+  void newWebhooksGet503DuringTheCutAndTheServiceRecoversByItself(Outage outage) throws Exception {
+    Mode mode = outage.mode;
+    try (PrivateDatabase pg = PrivateDatabase.create("pg" + outage.name());
          TcpProxy proxy = TcpProxy.to(pg.host(), pg.port());
-         ServerProcess server = ServerProcess.builder(dataDir).label("pg-outage-" + mode.name().toLowerCase())
+         ServerProcess server = ServerProcess.builder(dataDir).label("pg-outage-" + outage.name().toLowerCase())
              .secrets(SECRET)
              .env("WEBHOOKD_PG_URL", pg.urlVia("127.0.0.1", proxy.port()))
              .env("WEBHOOKD_STORE_COMMIT_TIMEOUT", COMMIT_TIMEOUT.toMillis() + "ms")
@@ -70,7 +102,7 @@ class PostgresOutageIT {
           events.sendNew();
         }
       });
-      Poll.until("the stream under way", Duration.ofSeconds(30), () -> events.acknowledged().size(), n -> n >= 100);
+      Poll.until("the stream under way", Duration.ofSeconds(30), () -> events.acknowledged().size(), n -> n >= 50);
 
       // -- PostgreSQL goes away
       proxy.cut(mode);
@@ -81,7 +113,7 @@ class PostgresOutageIT {
       List<Sent> probes = new ArrayList<>();
       List<CompletableFuture<Sent>> probing = new ArrayList<>();
       for (int i = 0; i < PROBES; i++) {
-        probing.add(events.sendNewAsync());
+        probing.add(events.sendNewAsync(events.probes));
       }
       probing.forEach(p -> probes.add(p.join()));
       assertThat(probes).as("new webhooks while PostgreSQL is away").allSatisfy(p -> {
@@ -93,19 +125,20 @@ class PostgresOutageIT {
       assertThat(server.isAlive()).isTrue();
 
       // -- PostgreSQL is back: the service recovers by itself
-      proxy.restore();
+      outage.end(proxy);
       long restoredAt = System.currentTimeMillis();
       Poll.until("a new webhook answered 200 again", Duration.ofSeconds(20),
-          () -> events.sendNewAsync().join(), Sent::acknowledged);
+          () -> events.sendNewAsync(events.probes).join(), Sent::acknowledged);
       long acceptingAfter = System.currentTimeMillis() - restoredAt;
       Poll.until("/ready healthy again", Duration.ofSeconds(20), () -> Readiness.of(server),
           v -> v.is(200, "healthy"));
       long healthyAfter = System.currentTimeMillis() - restoredAt;
       Poll.until("more of the stream acknowledged after the recovery", Duration.ofSeconds(20),
-          () -> events.acknowledgedSince(restoredAt), n -> n >= 50);
+          () -> events.acknowledgedSince(restoredAt), n -> n >= 30);
       stop.set(true);
       stream.get(30, TimeUnit.SECONDS);
-      List<Sent> firstTime = events.traffic.awaitAll(Duration.ofSeconds(30));
+      List<Sent> firstTime = new ArrayList<>(events.traffic.awaitAll(Duration.ofSeconds(30)));
+      firstTime.addAll(events.probes.awaitAll(Duration.ofSeconds(30)));
 
       // -- every answer a 2xx or a 503 storage_unavailable, never anything else
       assertThat(firstTime.stream().filter(s -> !s.acknowledged()
@@ -134,7 +167,7 @@ class PostgresOutageIT {
             .as("events processed more than once").isEmpty();
         System.out.printf("PostgresOutageIT[%s]: %d events, %d acknowledged before/after the cut, %d refused and"
                 + " re-sent (%s); cut for %d ms; accepting again %d ms and healthy %d ms after the restore%n",
-            mode, all, acknowledged.size(), refused.size(), Traffic.summary(resent), restoredAt - cutAt,
+            outage, all, acknowledged.size(), refused.size(), Traffic.summary(resent), restoredAt - cutAt,
             acceptingAfter, healthyAfter);
       }
       assertThat(server.stop()).as("exit code\n%s", server.logTail()).isZero();
@@ -144,7 +177,10 @@ class PostgresOutageIT {
   /** New events over a handful of conversations; every send recorded. */
   private static final class Events {
     final WebhookClient client;
+    /** The stream. */
     final Traffic traffic = new Traffic(SECRET, 8);
+    /** Single requests of the test's own, so that they do not queue behind the stream. */
+    final Traffic probes = new Traffic(SECRET, 8);
     final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
     final List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
     final String conversationTag = UUID.randomUUID().toString().substring(0, 8);
@@ -154,7 +190,7 @@ class PostgresOutageIT {
       this.client = client;
     }
 
-    CompletableFuture<Sent> sendNewAsync() {
+    CompletableFuture<Sent> sendNewAsync(Traffic via) {
       String id = Bodies.uniqueId("pg");
       int k;
       synchronized (order) {
@@ -165,11 +201,11 @@ class PostgresOutageIT {
           : Fixtures.LEGACY_V3_CALL_COMPLETED, id, "CNpg" + conversationTag + "x" + (k % 20),
           firstEvent.plusMillis(k * 100L));
       bodies.put(id, body);
-      return traffic.send("server", client, id, body);
+      return via.send("server", client, id, body);
     }
 
     void sendNew() {
-      sendNewAsync();
+      sendNewAsync(traffic);
     }
 
     List<String> ids() {
@@ -185,6 +221,7 @@ class PostgresOutageIT {
     Set<String> acknowledged() {
       return Traffic.acknowledgedIds(traffic.outcomes());
     }
+
 
     long acknowledgedSince(long millis) {
       return traffic.outcomes().stream().filter(s -> s.acknowledged() && s.startedAtMillis() >= millis).count();

@@ -58,6 +58,10 @@ final class TcpProxy implements AutoCloseable {
   private final Thread acceptor;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Set<Socket> held = ConcurrentHashMap.newKeySet();
+  /** The service's ends of the forwarded connections in {@link #open}. */
+  private final Set<Socket> upstreams = ConcurrentHashMap.newKeySet();
+  /** Client ends of frozen connections left silent for good by {@link #reopenLeavingFrozen()}. */
+  private final Set<Socket> forgotten = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile Mode cut;
   private volatile long delayNanos;
@@ -113,6 +117,37 @@ final class TcpProxy implements AutoCloseable {
       reset(socket);
     }
     open.clear();
+    upstreams.clear();
+  }
+
+  /**
+   * After a {@link Mode#FREEZE}: the service comes back having forgotten the frozen connections
+   * (it restarted, or failed over to another host), but their clients are never told: the
+   * service's end of each is closed (its transactions roll back), while the client's end stays
+   * open and silent for good, as behind a stateful firewall or NAT that lost their state. Only the
+   * client giving up on them ends them. New connections are forwarded again.
+   */
+  synchronized void reopenLeavingFrozen() {
+    if (cut != Mode.FREEZE) {
+      throw new IllegalStateException("not frozen: " + cut);
+    }
+    for (Socket socket : open) {
+      if (!upstreams.contains(socket)) {
+        forgotten.add(socket);
+      }
+    }
+    for (Socket socket : open) {
+      if (upstreams.contains(socket)) {
+        reset(socket);
+      }
+    }
+    open.clear();
+    upstreams.clear();
+    cut = null;
+    for (Socket socket : held) {
+      reset(socket);
+    }
+    held.clear();
   }
 
   /** From now on, forwards every chunk sent to the target {@code latency} late; zero for no delay. */
@@ -127,6 +162,7 @@ final class TcpProxy implements AutoCloseable {
         reset(socket);
       }
       open.clear();
+      upstreams.clear();
     }
     cut = null;
     for (Socket socket : held) {
@@ -150,8 +186,13 @@ final class TcpProxy implements AutoCloseable {
     for (Socket socket : held) {
       reset(socket);
     }
+    for (Socket socket : forgotten) {
+      reset(socket);
+    }
     open.clear();
     held.clear();
+    forgotten.clear();
+    notifyAll();
   }
 
   @Override
@@ -198,6 +239,7 @@ final class TcpProxy implements AutoCloseable {
     }
     open.add(client);
     open.add(upstream);
+    upstreams.add(upstream);
     pump(client, upstream, "up", true);
     pump(upstream, client, "down", false);
   }
@@ -206,7 +248,11 @@ final class TcpProxy implements AutoCloseable {
   private void pump(Socket from, Socket to, String direction, boolean delayed) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16 * 1024];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+      // Not try-with-resources: closing a socket's stream closes the socket, and a forgotten
+      // client end must stay open.
+      try {
+        InputStream in = from.getInputStream();
+        OutputStream out = to.getOutputStream();
         int n;
         while ((n = in.read(buffer)) >= 0) {
           if (!awaitNotFrozen(from)) {
@@ -222,10 +268,17 @@ final class TcpProxy implements AutoCloseable {
       } catch (IOException ignored) {
         // the connection ended, one way or another
       } finally {
-        closeQuietly(from);
-        closeQuietly(to);
+        // A forgotten client end stays open and silent: nobody tells the client.
+        if (!forgotten.contains(from)) {
+          closeQuietly(from);
+        }
+        if (!forgotten.contains(to)) {
+          closeQuietly(to);
+        }
         open.remove(from);
         open.remove(to);
+        upstreams.remove(from);
+        upstreams.remove(to);
       }
     }, "tcp-proxy-" + port() + "-" + direction);
     thread.setDaemon(true);
@@ -234,7 +287,7 @@ final class TcpProxy implements AutoCloseable {
 
   /** While a freeze lasts, holds the data read; false when the connection was reset meanwhile. */
   private synchronized boolean awaitNotFrozen(Socket from) throws IOException {
-    while (cut == Mode.FREEZE && !from.isClosed()) {
+    while ((cut == Mode.FREEZE || forgotten.contains(from)) && !from.isClosed() && !closed) {
       try {
         wait(100);
       } catch (InterruptedException e) {
@@ -242,7 +295,7 @@ final class TcpProxy implements AutoCloseable {
         throw new IOException("interrupted", e);
       }
     }
-    return !from.isClosed();
+    return !from.isClosed() && !closed;
   }
 
   /** Closes with RST rather than FIN, as a vanished peer or a broken path looks to the other end. */

@@ -1,0 +1,93 @@
+package io.webhookd.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). */
+record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
+
+  static ProcessSample ofThisJvm() {
+    long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : -1;
+    ProcessSample proc = of(ProcessHandle.current().pid());
+    return new ProcessSample(System.nanoTime(), cpu, proc == null ? -1 : proc.rssKb(),
+        proc == null ? -1 : proc.hwmKb(), -1);
+  }
+
+  /** Null when there is no such process or no /proc. */
+  static ProcessSample of(Long pid) {
+    if (pid == null) {
+      return null;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", pid.toString(), "stat"));
+      // Fields after the command name (which may hold spaces), counted from field 3.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      long rss = -1;
+      long hwm = -1;
+      for (String line : Files.readAllLines(
+          Path.of("/proc", pid.toString(), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          rss = kb(line);
+        } else if (line.startsWith("VmHWM:")) {
+          hwm = kb(line);
+        }
+      }
+      // Bytes the process caused to be written to storage (page cache write-back included).
+      long written = -1;
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc", pid.toString(), "io"))) {
+          if (line.startsWith("write_bytes:")) {
+            written = Long.parseLong(line.substring("write_bytes:".length()).trim());
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // Not readable (another user's process, or no task I/O accounting): left out.
+      }
+      // USER_HZ is 100 on every mainstream Linux build.
+      return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, rss, hwm, written);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** CPU time spent by the whole machine (all processes, user + system + irq), or null. */
+  static ProcessSample ofMachine() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      // cpu user nice system idle iowait irq softirq steal ...: all but idle and iowait are busy.
+      for (int i = 1; i < Math.min(f.length, 9); i++) {
+        if (i != 4 && i != 5) {
+          busy += Long.parseLong(f[i]);
+        }
+      }
+      return new ProcessSample(System.nanoTime(), busy * 10_000_000L, -1, -1, -1);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static long kb(String line) {
+    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+  }
+
+  /** Bytes written to storage between two samples, or -1. */
+  static long diskWrites(ProcessSample before, ProcessSample after) {
+    if (before == null || after == null || before.diskWriteBytes() < 0 || after.diskWriteBytes() < 0) {
+      return -1;
+    }
+    return after.diskWriteBytes() - before.diskWriteBytes();
+  }
+
+  /** Cores busy on average between two samples. */
+  static double cores(ProcessSample before, ProcessSample after) {
+    if (before == null || after == null || before.cpuNanos() < 0 || after.cpuNanos() < 0) {
+      return Double.NaN;
+    }
+    return (double) (after.cpuNanos() - before.cpuNanos()) / (after.nanoTime() - before.nanoTime());
+  }
+}
