@@ -67,10 +67,11 @@ final class SqliteWriter {
     }
   }
 
-  private record Queued<T>(Task<T> task, Promise<T> promise, Context context) {
+  /** @param isolated whether the task's failure must be undone alone (a savepoint of its own) */
+  private record Queued<T>(Task<T> task, Promise<T> promise, Context context, boolean isolated) {
   }
 
-  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null);
+  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null, false);
 
   private final Connection connection;
   private final Session session;
@@ -99,9 +100,19 @@ final class SqliteWriter {
     thread.start();
   }
 
+  /** A task that fails only when the database does (then its whole batch is run again task by task). */
   <T> Future<T> submit(Task<T> task) {
+    return enqueue(task, false);
+  }
+
+  /** A task that may fail on its own (a handler): it runs under a savepoint, undone alone. */
+  <T> Future<T> submitIsolated(Task<T> task) {
+    return enqueue(task, true);
+  }
+
+  private <T> Future<T> enqueue(Task<T> task, boolean isolated) {
     Promise<T> promise = Promise.promise();
-    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext()))) {
+    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext(), isolated))) {
       return Future.failedFuture(new StorageUnavailableException(
           accepting ? "the write queue is full" : "the store is closed", null));
     }
@@ -185,8 +196,10 @@ final class SqliteWriter {
   }
 
   /**
-   * Runs each task under its own savepoint, so a failing task is undone alone and its neighbours
-   * still commit; then commits once. Only a failed commit fails the whole batch.
+   * Runs the batch in one transaction and commits once. A task that may fail on its own runs under
+   * a savepoint, so its failure is undone alone and its neighbours still commit; a plain task
+   * failing (which only a database problem does) undoes the batch, which then runs task by task.
+   * Only a failed commit fails a whole batch.
    */
   private void runBatch(List<Queued<?>> batch) {
     Object[] results = new Object[batch.size()];
@@ -194,9 +207,27 @@ final class SqliteWriter {
     try {
       session.prepare("BEGIN IMMEDIATE").execute();
       for (int i = 0; i < batch.size(); i++) {
+        Queued<?> queued = batch.get(i);
+        if (!queued.isolated()) {
+          try {
+            results[i] = queued.task().run(session);
+          } catch (SQLException | RuntimeException e) {
+            rollback();
+            if (batch.size() > 1) {
+              for (Queued<?> alone : batch) {
+                runBatch(List.of(alone));
+              }
+              return;
+            }
+            failures[i] = e instanceof TaskFailure failure ? failure.getCause() : e;
+            deliver(batch, results, failures);
+            return;
+          }
+          continue;
+        }
         session.prepare("SAVEPOINT task").execute();
         try {
-          results[i] = batch.get(i).task().run(session);
+          results[i] = queued.task().run(session);
         } catch (SQLException | RuntimeException e) {
           session.prepare("ROLLBACK TO task").execute();
           failures[i] = e instanceof TaskFailure failure ? failure.getCause() : e;
