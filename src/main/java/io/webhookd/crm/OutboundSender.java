@@ -32,6 +32,7 @@ public final class OutboundSender extends VerticleBase {
   private boolean stopping;
   private Promise<Void> idle;
   private boolean warnedUnconfigured;
+  private boolean roundsFailing;
 
   public OutboundSender(InboxStore store, OpenPhoneClient api, RetryPolicy retryPolicy, double ratePerSecond,
       String owner) {
@@ -68,7 +69,13 @@ public final class OutboundSender extends VerticleBase {
     long now = System.currentTimeMillis();
     Future<Void> texts = api.configured() ? sendTexts(now) : warnUnconfigured();
     texts.compose(v -> deliverPosts(now))
-        .onFailure(e -> LOG.warn("outbound delivery round failed: {}", e.getMessage()))
+        .onSuccess(v -> roundsFailing = false)
+        .onFailure(e -> {
+          if (!roundsFailing) {
+            roundsFailing = true;
+            LOG.warn("outbound delivery is failing, will keep trying: {}", e.getMessage());
+          }
+        })
         .onComplete(ar -> {
           busy = false;
           if (stopping) {

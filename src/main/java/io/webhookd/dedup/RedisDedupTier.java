@@ -1,6 +1,7 @@
 package io.webhookd.dedup;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import java.time.Duration;
 import java.util.List;
@@ -12,12 +13,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Shared tier: keys in Redis, so an instance learns what the others stored. Redis being slow or
  * down never stops ingest: a question it cannot answer in time counts as "not known" (the store
- * still decides), the outage is logged once, and the client reconnects by itself.
+ * still decides). Once Redis fails to answer in time the tier stands aside (no request waits for
+ * it) and a ping, once a second, brings it back when Redis answers in time again. Each change is
+ * logged once, and readiness reports the tier's state.
  */
 public final class RedisDedupTier implements DedupTier {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisDedupTier.class);
   private static final String PREFIX = "webhookd:seen:";
+  private static final long PING_EVERY_MILLIS = 1_000;
 
   private final RedisAPI redis;
   private final String ttlMillis;
@@ -37,12 +41,12 @@ public final class RedisDedupTier implements DedupTier {
 
   @Override
   public Future<Boolean> contains(String key) {
+    if (!healthy.get()) {
+      return Future.succeededFuture(false);
+    }
     return redis.exists(List.of(PREFIX + key))
         .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-        .map(response -> {
-          up();
-          return response != null && response.toInteger() > 0;
-        })
+        .map(response -> response != null && response.toInteger() > 0)
         .otherwise(failure -> {
           down(failure);
           return false;
@@ -51,22 +55,29 @@ public final class RedisDedupTier implements DedupTier {
 
   @Override
   public void remember(String key) {
+    if (!healthy.get()) {
+      return;
+    }
     // Written only after the store committed the event, so a crash in between leaves no false mark.
     redis.set(List.of(PREFIX + key, "1", "NX", "PX", ttlMillis))
         .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-        .onSuccess(r -> up())
         .onFailure(this::down);
   }
 
-  /** Whether the last exchange with Redis worked; for readiness. */
+  /** Whether the tier is in use; for readiness. */
   public boolean healthy() {
     return healthy.get();
   }
 
-  /** A round trip to Redis, for readiness. */
+  /** Pings Redis once a second, so that the tier comes back by itself. */
+  public void watch(Vertx vertx) {
+    vertx.setPeriodic(PING_EVERY_MILLIS, id -> ping());
+  }
+
+  /** A round trip to Redis within the tier's timeout; the tier is in use again when it succeeds. */
   public Future<Void> ping() {
     return redis.ping(List.of())
-        .timeout(Math.max(timeoutMillis, 1000), TimeUnit.MILLISECONDS)
+        .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
         .onSuccess(r -> up())
         .onFailure(this::down)
         .mapEmpty();

@@ -99,6 +99,7 @@ public final class WebhookdServer {
         // Opens the first connection before traffic arrives; a failure is logged by the tier and
         // ingest goes on without it.
         redisTier.ping().otherwiseEmpty().await();
+        redisTier.watch(vertx);
         tiers.add(redisTier);
       }
       if (settings.openphone().secrets().isEmpty()) {

@@ -59,7 +59,7 @@ class InstanceFailoverIT {
 
   private void run(PrivateDatabase pg) throws Exception {
     String pgUrl = pg.url();
-
+    AtomicBoolean stopSending = new AtomicBoolean();
     ServerProcess a = null;
     ServerProcess b = null;
     try {
@@ -80,7 +80,6 @@ class InstanceFailoverIT {
       List<String> ids = List.copyOf(bodies.keySet());
       String prefix = PgInbox.prefixOf(ids.get(0));
       Traffic traffic = new Traffic(SECRET, MAX_IN_FLIGHT);
-      AtomicBoolean stopSending = new AtomicBoolean();
       CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
         for (int i = 0; i < EVENTS && !stopSending.get(); i++) {
           String target = i % 2 == 0 ? "a" : "b";
@@ -177,6 +176,7 @@ class InstanceFailoverIT {
 
       assertThat(b.stop()).as("exit code of b\n%s", b.logTail()).isZero();
     } finally {
+      stopSending.set(true);
       if (a != null) {
         a.close();
       }

@@ -31,6 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
  * at once (every event twice, each copy to another instance, as a retrying sender behind a load
  * balancer does): each is stored once, processed once, and the instances never work on one
  * conversation at the same time.
+ *
+ * <p>The instances share a database of this test's own ({@link PrivateDatabase}, on the server of
+ * {@code TestServices.postgres()}): other tests truncate the shared test database, and a truncation
+ * in the middle of this one would look like lost events.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class MultiInstanceIT {

@@ -43,10 +43,6 @@ final class PgInbox implements AutoCloseable {
     return uniqueId.substring(0, uniqueId.lastIndexOf('-') + 1);
   }
 
-  Connection connection() {
-    return connection;
-  }
-
   /** Rows in inbox_events. */
   long eventRows() throws SQLException {
     return count("SELECT COUNT(*) FROM inbox_events WHERE event_id LIKE ?");
@@ -78,12 +74,6 @@ final class PgInbox implements AutoCloseable {
   /** status to number of rows. */
   Map<String, Long> statusCounts() throws SQLException {
     return events().values().stream().collect(Collectors.groupingBy(Event::status, Collectors.counting()));
-  }
-
-  /** Events not yet 'processed', as "id=status" (at most {@code limit}), for failure messages. */
-  List<String> unprocessed(int limit) throws SQLException {
-    return events().values().stream().filter(e -> !"processed".equals(e.status()))
-        .limit(limit).map(e -> e.eventId() + "=" + e.status() + "/" + e.leaseOwner()).toList();
   }
 
   /** Audit rows in the given states, in insertion order. */

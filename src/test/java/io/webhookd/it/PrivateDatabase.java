@@ -53,10 +53,6 @@ final class PrivateDatabase implements AutoCloseable {
     return db;
   }
 
-  String name() {
-    return name;
-  }
-
   /** For WEBHOOKD_PG_URL: straight to the server. */
   String url() {
     return urlVia(host, port);

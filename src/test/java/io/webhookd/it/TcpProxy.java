@@ -98,15 +98,6 @@ final class TcpProxy implements AutoCloseable {
     return accepted.get();
   }
 
-  /** Forwarded connections currently open. */
-  int openConnections() {
-    return open.size() / 2;
-  }
-
-  boolean isCut() {
-    return cut != null;
-  }
-
   /** Takes the service away as {@code mode} says, until {@link #restore()}. */
   synchronized void cut(Mode mode) {
     cut = mode;

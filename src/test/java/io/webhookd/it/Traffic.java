@@ -89,11 +89,6 @@ final class Traffic {
     return sent;
   }
 
-  /** Sends and waits for the outcome. */
-  Sent sendAndWait(String target, WebhookClient client, String eventId, byte[] body) {
-    return send(target, client, eventId, body).join();
-  }
-
   /** Waits until every send so far has its outcome; fails after {@code timeout}. */
   List<Sent> awaitAll(Duration timeout) throws Exception {
     List<CompletableFuture<Sent>> all = new ArrayList<>(pending);
