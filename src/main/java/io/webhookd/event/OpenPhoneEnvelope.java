@@ -56,7 +56,7 @@ public final class OpenPhoneEnvelope {
     }
     try {
       return Instant.parse(iso).toEpochMilli();
-    } catch (DateTimeParseException e) {
+    } catch (DateTimeParseException | ArithmeticException e) {
       return null;
     }
   }

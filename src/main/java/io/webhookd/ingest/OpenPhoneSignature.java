@@ -73,7 +73,11 @@ final class OpenPhoneSignature implements SignatureScheme {
         return null;
       }
     }
-    return Long.parseLong(text);
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return null; // 19 digits beyond Long.MAX_VALUE
+    }
   }
 
   static byte[] decodeBase64(String text) {

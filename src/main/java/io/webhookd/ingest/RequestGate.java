@@ -72,9 +72,10 @@ public final class RequestGate {
       return;
     }
     String client = viaTrustedProxy ? forwardedClient(request, peer) : String.valueOf(peer);
-    long waitNanos = wait(global);
+    // Per client first: a client over its own limit must not use up everyone's.
+    long waitNanos = wait(perClient.get(client, c -> bucket(settings.rateLimitPerIp())));
     if (waitNanos == 0) {
-      waitNanos = wait(perClient.get(client, c -> bucket(settings.rateLimitPerIp())));
+      waitNanos = wait(global);
     }
     if (waitNanos > 0) {
       metrics.rejected("rate_limited");
