@@ -1,16 +1,18 @@
 package io.webhookd.ingest;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.TimeoutHandler;
 import io.webhookd.config.Settings;
 import io.webhookd.event.ContentHash;
 import io.webhookd.event.WebhookEvent;
@@ -18,6 +20,7 @@ import io.webhookd.process.ProcessingWatch;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.web.JsonReplies;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +35,8 @@ public final class IngestVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
 
   private static final String RECEIVED_AT = "webhookd.receivedAt";
+  private static final String BODY_TIMER = "webhookd.bodyTimer";
+  private static final String BODY_ARRIVED = "webhookd.bodyArrived";
 
   private final Settings.Http settings;
   private final IngestContext ingest;
@@ -57,14 +62,13 @@ public final class IngestVerticle extends VerticleBase {
     });
     router.route().handler(ingest.gate()::handle);
     router.post(PATH)
-        // A client that trickles its body cannot hold the request open: 408 after the timeout.
-        .handler(TimeoutHandler.create(settings.requestTimeout().toMillis(), 408))
+        .handler(this::bodyDeadline)
         .handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()))
         .handler(this::receive);
     router.errorHandler(400, ctx -> JsonReplies.error(ctx, 400, "bad_request", "the request is malformed"));
     router.errorHandler(408, ctx -> {
       ingest.metrics().rejected("request_timeout");
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      closeAfterAnswer(ctx);
       JsonReplies.error(ctx, 408, "request_timeout", "the request took too long to arrive");
     });
     router.errorHandler(404, ctx -> JsonReplies.error(ctx, 404, "not_found", "no such endpoint"));
@@ -88,7 +92,10 @@ public final class IngestVerticle extends VerticleBase {
     }
     server = vertx.createHttpServer(options);
     ingest.tls().register(server);
-    return server.connectionHandler(ingest.gate().connections()::opened).requestHandler(router).listen();
+    return server.connectionHandler(ingest.gate().connections()::opened)
+        .invalidRequestHandler(this::invalidRequest)
+        .requestHandler(router)
+        .listen();
   }
 
   @Override
@@ -99,7 +106,51 @@ public final class IngestVerticle extends VerticleBase {
     return server.shutdown(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * A client that trickles its body cannot hold the request open: 408 once the request timeout
+   * passes before the body has arrived. Waiting for storage or processing afterwards is not counted.
+   */
+  private void bodyDeadline(RoutingContext ctx) {
+    long timer = vertx.setTimer(settings.requestTimeout().toMillis(), id -> {
+      if (!ctx.response().ended() && ctx.get(BODY_ARRIVED) == null) {
+        ctx.fail(408);
+      }
+    });
+    ctx.put(BODY_TIMER, timer);
+    ctx.addEndHandler(v -> vertx.cancelTimer(timer));
+    ctx.next();
+  }
+
+  /**
+   * What the HTTP decoder refused (headers too large, a request line too long, garbage): the same
+   * uniform JSON error and request id as every other answer, then the connection closes.
+   */
+  private void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof TooLongHttpHeaderException ? 431
+        : cause instanceof TooLongHttpLineException ? 414 : 400;
+    String code = status == 431 ? "headers_too_large" : status == 414 ? "uri_too_long" : "bad_request";
+    ingest.metrics().rejected(code);
+    request.response().setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .putHeader(RequestGate.REQUEST_ID_HEADER, UUID.randomUUID().toString())
+        .end(new JsonObject().put("error", code).put("message", "the request is malformed or too large").encode())
+        .onComplete(ar -> request.connection().close());
+  }
+
+  /** The answer says the connection closes, and it does: a refused client cannot hold it. */
+  static void closeAfterAnswer(RoutingContext ctx) {
+    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    ctx.addEndHandler(v -> ctx.request().connection().close());
+  }
+
   private void receive(RoutingContext ctx) {
+    ctx.put(BODY_ARRIVED, Boolean.TRUE);
+    Long timer = ctx.get(BODY_TIMER);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
     long receivedAt = System.currentTimeMillis();
     Buffer raw = ctx.body().buffer();
     byte[] body = raw == null ? new byte[0] : raw.getBytes();
@@ -145,6 +196,9 @@ public final class IngestVerticle extends VerticleBase {
         })
         .onSuccess(result -> {
           ingest.metrics().received(event.type(), event.source());
+          LOG.atDebug().addKeyValue("request_id", ctx.<String>get(RequestGate.REQUEST_ID))
+              .addKeyValue("event_id", event.eventId()).addKeyValue("type", event.type())
+              .log(result.stored() ? "stored" : "duplicate");
           if (!result.stored()) {
             if (critical) {
               processed.cancel();
@@ -201,7 +255,8 @@ public final class IngestVerticle extends VerticleBase {
   /** A signed body we cannot read: kept once for an operator, and the sender is told why. */
   private void reject(RoutingContext ctx, Verdict verdict, byte[] body, long receivedAt, InvalidEnvelopeException e) {
     String hash = ContentHash.of(body);
-    LOG.warn("signed request with unreadable body {} kept for inspection: {}", hash, e.getMessage());
+    LOG.atWarn().addKeyValue("request_id", ctx.<String>get(RequestGate.REQUEST_ID))
+        .log("signed request with unreadable body {} kept for inspection: {}", hash, e.getMessage());
     ingest.metrics().rejected(e.code());
     ingest.store().quarantine(new RejectedRequest(hash, e.code(), verdict.scheme(),
             ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), receivedAt, body))

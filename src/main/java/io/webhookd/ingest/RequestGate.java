@@ -59,7 +59,7 @@ public final class RequestGate {
 
     if (connections.isOver(request.connection())) {
       metrics.rejected("too_many_connections");
-      ctx.response().putHeader("Connection", "close");
+      IngestVerticle.closeAfterAnswer(ctx);
       JsonReplies.error(ctx, 503, "too_many_connections", "the server has too many open connections; retry later");
       return;
     }

@@ -55,9 +55,19 @@ public record CidrRange(byte[] network, int prefixLength) {
       return null;
     }
     String bare = address.replaceFirst("%.*$", "").replaceFirst("^\\[(.*)]$", "$1");
-    boolean ipv4 = bare.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    boolean ipv6 = bare.contains(":") && bare.matches("[0-9a-fA-F:.]+");
-    if (!ipv4 && !ipv6) {
+    if (bare.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      String[] octets = bare.split("\\.");
+      byte[] bytes = new byte[4];
+      for (int i = 0; i < 4; i++) {
+        int octet = Integer.parseInt(octets[i]);
+        if (octet > 255) {
+          return null;
+        }
+        bytes[i] = (byte) octet;
+      }
+      return bytes;
+    }
+    if (!bare.contains(":") || !bare.matches("[0-9a-fA-F:.]+")) {
       return null;
     }
     try {
