@@ -2,6 +2,7 @@ package io.webhookd.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.ingest.Envelope;
@@ -27,6 +28,10 @@ class EnvelopeParserFuzzTest {
   private static final Set<String> CODES = Set.of("invalid_json", "invalid_envelope");
 
   @FuzzTest(maxDuration = "30s")
+  @DictionaryEntries({"\"type\":\"message.received\"", "\"id\":\"", "\"createdAt\":\"", "\"data\":{\"object\":{",
+      "\"data\":{\"resource\":{", "\"context\":{", "\"to\":[", "\"to\":\"", "\"from\":\"", "\"text\":\"",
+      "\"direction\":\"incoming\"", "\"conversationId\":\"", "\"recipientIdentifiers\":[",
+      "2026-04-13T12:00:00.000Z", "+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z", "\\u0000", "1e999"})
   void parse(byte[] body) {
     byte[] original = body.clone();
     Envelope envelope;
@@ -48,6 +53,10 @@ class EnvelopeParserFuzzTest {
 
   /** The same, as a Standard Webhooks delivery: the {@code webhook-id} becomes the event id. */
   @FuzzTest(maxDuration = "30s")
+  @DictionaryEntries({"\"type\":\"message.received\"", "\"id\":\"", "\"createdAt\":\"", "\"data\":{\"object\":{",
+      "\"data\":{\"resource\":{", "\"context\":{", "\"to\":[", "\"to\":\"", "\"from\":\"", "\"text\":\"",
+      "\"direction\":\"incoming\"", "\"conversationId\":\"", "\"recipientIdentifiers\":[",
+      "2026-04-13T12:00:00.000Z", "+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z", "\\u0000", "1e999"})
   void parseWithWebhookId(byte[] input) {
     int newline = indexOf(input, (byte) '\n');
     String webhookId = newline < 0 ? "msg_fuzz" : new String(input, 0, newline, StandardCharsets.ISO_8859_1);

@@ -2,6 +2,7 @@ package io.webhookd.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.vertx.core.MultiMap;
 import java.io.IOException;
@@ -56,25 +57,36 @@ class SignatureHeadersFuzzTest {
   static final String STANDARD_SECRET = "whsec_" + base64(sha256("webhookd-fuzz-standard"));
   static final String SEED_SECRET = "seed-" + HexFormat.of().formatHex(sha256("webhookd-fuzz-seed"));
 
-  private static final SignatureVerifier RIGHT_KEYS = new SignatureVerifier(
-      List.of(OPENPHONE_SECRET, STANDARD_SECRET, SEED_SECRET), TOLERANCE,
+  static final List<String> SECRETS = List.of(OPENPHONE_SECRET, STANDARD_SECRET, SEED_SECRET);
+
+  private static final SignatureVerifier RIGHT_KEYS = new SignatureVerifier(SECRETS, TOLERANCE,
       Clock.fixed(Instant.ofEpochMilli(SEED_TIME_MILLIS), ZoneOffset.UTC));
   private static final SignatureVerifier OTHER_KEYS = new SignatureVerifier(
       List.of(base64(sha256("other-openphone")), "whsec_" + base64(sha256("other-standard")),
           "seed-" + HexFormat.of().formatHex(sha256("other-seed"))),
       TOLERANCE, Clock.fixed(Instant.ofEpochMilli(SEED_TIME_MILLIS), ZoneOffset.UTC));
 
+  /** Tokens of the header grammar and the numeric edges, for the mutator (a libFuzzer dictionary). */
   @FuzzTest(maxDuration = "30s")
+  @DictionaryEntries({"openphone-signature: ", "webhook-id: ", "webhook-timestamp: ", "webhook-signature: ",
+      "x-openphone-signature: ", "x-openphone-timestamp: ", "hmac;1;", ";", ",", " v1,", "v1a,", "=",
+      "9223372036854775807", "9223372036854775808", "1767225600000", "1767225600"})
   void openPhoneSignature(byte[] input) {
     check(input);
   }
 
   @FuzzTest(maxDuration = "30s")
+  @DictionaryEntries({"openphone-signature: ", "webhook-id: ", "webhook-timestamp: ", "webhook-signature: ",
+      "x-openphone-signature: ", "x-openphone-timestamp: ", "hmac;1;", ";", ",", " v1,", "v1a,", "=",
+      "9223372036854775807", "9223372036854775808", "1767225600000", "1767225600"})
   void standardWebhooksSignature(byte[] input) {
     check(input);
   }
 
   @FuzzTest(maxDuration = "30s")
+  @DictionaryEntries({"openphone-signature: ", "webhook-id: ", "webhook-timestamp: ", "webhook-signature: ",
+      "x-openphone-signature: ", "x-openphone-timestamp: ", "hmac;1;", ";", ",", " v1,", "v1a,", "=",
+      "9223372036854775807", "9223372036854775808", "1767225600000", "1767225600"})
   void seedSignature(byte[] input) {
     check(input);
   }
@@ -153,14 +165,16 @@ class SignatureHeadersFuzzTest {
   static boolean genuinelySigned(String scheme, MultiMap headers, byte[] body) {
     switch (scheme) {
       case "openphone": {
-        byte[] key = Base64.getDecoder().decode(OPENPHONE_SECRET);
         for (String value : headers.getAll("openphone-signature")) {
           for (String entry : value.split(",")) {
             String[] parts = entry.trim().split(";", -1);
             if (parts.length == 4 && parts[0].equals("hmac") && parts[1].equals("1")
-                && fresh(parts[2], 1)
-                && MessageDigest.isEqual(hmac(key, parts[2] + ".", body), decodeOrNull(parts[3].trim()))) {
-              return true;
+                && fresh(parts[2], 1)) {
+              for (byte[] key : keys(SECRETS, false)) {
+                if (MessageDigest.isEqual(hmac(key, parts[2] + ".", body), decodeOrNull(parts[3].trim()))) {
+                  return true;
+                }
+              }
             }
           }
         }
@@ -177,12 +191,13 @@ class SignatureHeadersFuzzTest {
         if (!fresh(stamp, 1000)) {
           return false;
         }
-        byte[] key = Base64.getDecoder().decode(STANDARD_SECRET.substring("whsec_".length()));
-        byte[] expected = hmac(key, id + "." + stamp + ".", body);
-        for (String value : headers.getAll("webhook-signature")) {
-          for (String entry : value.split(" ")) {
-            if (entry.startsWith("v1,") && MessageDigest.isEqual(expected, decodeOrNull(entry.substring(3).trim()))) {
-              return true;
+        for (byte[] key : keys(SECRETS, true)) {
+          byte[] expected = hmac(key, id + "." + stamp + ".", body);
+          for (String value : headers.getAll("webhook-signature")) {
+            for (String entry : value.split(" ")) {
+              if (entry.startsWith("v1,") && MessageDigest.isEqual(expected, decodeOrNull(entry.substring(3).trim()))) {
+                return true;
+              }
             }
           }
         }
@@ -198,13 +213,34 @@ class SignatureHeadersFuzzTest {
         if (!fresh(stamp, 1000)) {
           return false;
         }
-        byte[] expected = hmac(SEED_SECRET.getBytes(StandardCharsets.UTF_8), stamp + ".", body);
         String presented = signatures.get(0).trim();
-        return HexFormat.of().formatHex(expected).equalsIgnoreCase(presented);
+        for (String secret : SECRETS) {
+          byte[] expected = hmac(secret.getBytes(StandardCharsets.UTF_8), stamp + ".", body);
+          if (HexFormat.of().formatHex(expected).equalsIgnoreCase(presented)) {
+            return true;
+          }
+        }
+        return false;
       }
       default:
         return false;
     }
+  }
+
+  /**
+   * The HMAC keys the documentation derives from the secrets: base64-decoded (OpenPhone), or with
+   * {@code whsec_} stripped first (Standard Webhooks); secrets that are not base64 give no key.
+   */
+  private static List<byte[]> keys(List<String> secrets, boolean stripWhsec) {
+    List<byte[]> keys = new java.util.ArrayList<>();
+    for (String secret : secrets) {
+      String text = stripWhsec && secret.startsWith("whsec_") ? secret.substring("whsec_".length()) : secret;
+      byte[] key = decodeOrNull(text);
+      if (key != null && key.length > 0) {
+        keys.add(key);
+      }
+    }
+    return keys;
   }
 
   /** Digits only, and within the window of the seeds' time once multiplied by {@code unitMillis}. */

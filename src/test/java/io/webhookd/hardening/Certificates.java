@@ -11,7 +11,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -44,14 +43,23 @@ final class Certificates {
 
   /** A fresh pair in {@code dir}, files named {@code <name>.crt} and {@code <name>.key}. */
   static Pair generate(Path dir, String name) throws Exception {
+    return generate(dir, name, List.of());
+  }
+
+  /** As {@link #generate(Path, String)}, also valid for these IP addresses (openssl only). */
+  static Pair generate(Path dir, String name, List<String> moreAddresses) throws Exception {
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
     if (opensslAvailable()) {
       run(dir, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
           "-nodes", "-days", "2", "-subj", "/CN=localhost",
-          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"
+              + moreAddresses.stream().map(a -> ",IP:" + a).collect(java.util.stream.Collectors.joining()),
           "-keyout", key.toString(), "-out", cert.toString());
       return new Pair(cert, key, parse(Files.readAllBytes(cert)), "127.0.0.1");
+    }
+    if (!moreAddresses.isEmpty()) {
+      throw new IllegalStateException("certificates for " + moreAddresses + " need the openssl command on the PATH");
     }
     SelfSignedCertificate generated = SelfSignedCertificate.create("localhost");
     Files.copy(Path.of(generated.certificatePath()), cert, StandardCopyOption.REPLACE_EXISTING);
@@ -88,12 +96,5 @@ final class Certificates {
       process.destroyForcibly();
       throw new IllegalStateException(String.join(" ", command) + " failed: " + new String(output));
     }
-  }
-
-  static List<String> describe(X509Certificate certificate) {
-    List<String> facts = new ArrayList<>();
-    facts.add(certificate.getSubjectX500Principal().getName());
-    facts.add(certificate.getSerialNumber().toString(16));
-    return facts;
   }
 }

@@ -107,8 +107,8 @@ class CidrRangeTest {
    */
   @Test
   void neverResolvesANameEvenOneThatLooksLikeAnAddress(@TempDir Path dir) throws Exception {
-    List<String> names = List.of("999.1.1.1", "256.0.0.0", "1.2.3.300", "300.300.300.300", "example.com",
-        "localhost.localdomain", "fd00.example");
+    List<String> names = List.of("999.1.1.1", "256.0.0.0", "1.2.3.300", "300.300.300.300", ".1:2", ".:",
+        "example.com", "localhost.localdomain", "fd00.example");
     StringBuilder hosts = new StringBuilder();
     for (String name : names) {
       hosts.append("10.9.9.9 ").append(name).append('\n');

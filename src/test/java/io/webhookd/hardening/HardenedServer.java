@@ -10,7 +10,6 @@ import io.webhookd.store.sqlite.SqliteInboxStore;
 import io.webhookd.testing.InProcessServer;
 import io.webhookd.testing.TestSigner;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -103,18 +103,9 @@ final class HardenedServer implements AutoCloseable {
     return settings.management().port();
   }
 
-  Path workDir() {
-    return workDir;
-  }
-
   /** A plain connection to the webhook port on 127.0.0.1. */
   RawHttp connect() throws IOException {
     return RawHttp.plain(port());
-  }
-
-  /** A connection to the webhook port on {@code host} (this machine's own address), from it. */
-  RawHttp connectVia(InetAddress host) throws IOException {
-    return RawHttp.plain(host, port(), null);
   }
 
   // ---- signed bodies ---------------------------------------------------------------------------
@@ -245,7 +236,7 @@ final class HardenedServer implements AutoCloseable {
   /** Error bodies are {@code {"error":..., "message":...}} and nothing else. */
   static JsonObject errorBody(RawHttp.Response response) {
     JsonObject json = response.json();
-    if (!json.fieldNames().equals(java.util.Set.of("error", "message"))) {
+    if (!json.fieldNames().equals(Set.of("error", "message"))) {
       throw new AssertionError("not a uniform error body: " + response);
     }
     return json;

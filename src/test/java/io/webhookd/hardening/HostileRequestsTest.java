@@ -138,6 +138,8 @@ class HostileRequestsTest {
     Set<String> rejected = server.query("SELECT body_sha256 FROM rejected_requests").stream()
         .map(row -> (String) row.get("body_sha256")).collect(Collectors.toSet());
     assertThat(rejected).as("rejected_requests (by body hash)").isSubsetOf(signedUnreadable);
+    assertThat(rejected).as("each signed, unreadable body kept once for an operator")
+        .containsExactlyInAnyOrderElementsOf(signedUnreadable);
     assertThat(Files.exists(UPLOADS) && !uploadsExistedBefore).as("a file-uploads directory was created").isFalse();
   }
 

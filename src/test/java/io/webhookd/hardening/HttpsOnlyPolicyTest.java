@@ -8,6 +8,7 @@ import io.webhookd.testing.TestSigner;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,6 +88,24 @@ class HttpsOnlyPolicyTest {
       assertThat(accepted.status()).as("%s", accepted).isEqualTo(200);
       assertThat(accepted.code()).isEqualTo("queued");
       assertThat(server.metric("webhook_rejected_total", "reason=https_required")).isZero();
+    }
+  }
+
+  @Test
+  void httpsFromANonLoopbackPeerIsAccepted() throws Exception {
+    assumeThat(Certificates.opensslAvailable()).as("openssl, for a certificate naming %s", own).isTrue();
+    String address = own.getHostAddress().replaceFirst("%.*$", "");
+    Certificates.Pair pair = Certificates.generate(dir, "own", List.of(address));
+    try (HardenedServer server = start(Map.of(
+        "WEBHOOKD_HTTP_TLS_CERT_FILE", pair.certFile().toString(),
+        "WEBHOOKD_HTTP_TLS_KEY_FILE", pair.keyFile().toString()));
+         RawHttp connection = RawHttp.tls(Certificates.trusting(pair.certificate()), own, address, server.port())) {
+      assertThat(connection.socket().getLocalAddress().isLoopbackAddress()).isFalse();
+      byte[] body = HardenedServer.newEventBody(HardenedServer.newEventId());
+      RawHttp.Response accepted = connection.post(IngestVerticle.PATH, body,
+          Map.of(TestSigner.OPENPHONE_HEADER, server.sign(body)));
+      assertThat(accepted.status()).as("%s", accepted).isEqualTo(200);
+      assertThat(accepted.code()).isEqualTo("queued");
     }
   }
 

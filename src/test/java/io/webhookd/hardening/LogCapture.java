@@ -1,5 +1,6 @@
 package io.webhookd.hardening;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -14,10 +15,14 @@ import org.slf4j.event.KeyValuePair;
 final class LogCapture implements AutoCloseable {
 
   private final Logger logger;
+  private final Level levelBefore;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
+  /** Captures from DEBUG up: a stored event's request id is logged at DEBUG. */
   private LogCapture(String name) {
     this.logger = (Logger) LoggerFactory.getLogger(name);
+    this.levelBefore = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
     appender.setName("test-capture-" + System.identityHashCode(this));
     appender.start();
     logger.addAppender(appender);
@@ -58,6 +63,7 @@ final class LogCapture implements AutoCloseable {
 
   @Override
   public void close() {
+    logger.setLevel(levelBefore);
     logger.detachAppender(appender);
     appender.stop();
   }

@@ -31,16 +31,21 @@ class RateLimitTest {
   @Test
   void perAddressLimitAnswers429WithRetryAfterAndLeavesOtherAddressesAlone() throws Exception {
     try (HardenedServer server = HardenedServer.start(dir, Map.of("WEBHOOKD_HTTP_RATE_LIMIT_PER_IP", "5"))) {
+      warmUp(server);
+      long started = System.nanoTime();
       List<RawHttp.Response> burst = burst(server, loopback(1));
+      double seconds = (System.nanoTime() - started) / 1e9;
 
       List<RawHttp.Response> limited = limitedOnes(burst);
       assertThat(limited).as("a burst of %d at 5/s per address", BURST).isNotEmpty();
-      assertThat(burst.size() - limited.size()).as("requests let through").isBetween(5, 12);
+      // The bucket holds 5 and refills 5 a second.
+      assertThat(burst.size() - limited.size()).as("requests let through in %.2f s", seconds)
+          .isBetween(5, 5 + (int) Math.ceil(seconds * 5) + 1);
       assertLimitedAnswers(limited);
       burst.stream().filter(r -> r.status() != 429).forEach(r -> assertThat(r.status()).as("%s", r).isEqualTo(200));
       assertThat(server.metric("webhook_rejected_total", "reason=rate_limited")).isEqualTo(limited.size());
       assertThat(server.query("SELECT count(*) AS n FROM inbox_events").get(0).get("n"))
-          .isEqualTo(burst.size() - limited.size());
+          .isEqualTo(WARM_UP + burst.size() - limited.size());
 
       // Another address has a bucket of its own.
       assertThat(signed(server, loopback(2)).status()).isEqualTo(200);
@@ -52,17 +57,27 @@ class RateLimitTest {
 
   @Test
   void globalLimitCountsEveryAddressTogether() throws Exception {
-    try (HardenedServer server = HardenedServer.start(dir, Map.of("WEBHOOKD_HTTP_RATE_LIMIT_GLOBAL", "5"))) {
-      List<RawHttp.Response> burst = burst(server, loopback(1));
-      List<RawHttp.Response> limited = limitedOnes(burst);
-      assertThat(limited).isNotEmpty();
-      assertLimitedAnswers(limited);
+    try (HardenedServer server = HardenedServer.start(dir, Map.of("WEBHOOKD_HTTP_RATE_LIMIT_GLOBAL", "2"));
+         RawHttp first = RawHttp.plain(InetAddress.getLoopbackAddress(), server.port(), loopback(1));
+         RawHttp second = RawHttp.plain(InetAddress.getLoopbackAddress(), server.port(), loopback(2))) {
+      // Two addresses take turns: together they get what 2 a second allows, and both are refused.
+      List<RawHttp.Response> fromFirst = new ArrayList<>();
+      List<RawHttp.Response> fromSecond = new ArrayList<>();
+      long started = System.nanoTime();
+      for (int i = 0; i < BURST / 2; i++) {
+        fromFirst.add(signed(server, first));
+        fromSecond.add(signed(server, second));
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
 
-      // Another address meets the same, exhausted, bucket.
-      RawHttp.Response other = signed(server, loopback(2));
-      assertThat(other.status()).as("%s", other).isEqualTo(429);
-      assertLimitedAnswers(List.of(other));
-      assertThat(server.metric("webhook_rejected_total", "reason=rate_limited")).isEqualTo(limited.size() + 1);
+      assertThat(limitedOnes(fromFirst)).as("127.0.0.1 refused").isNotEmpty();
+      assertThat(limitedOnes(fromSecond)).as("127.0.0.2 refused: the bucket is shared").isNotEmpty();
+      int limited = limitedOnes(fromFirst).size() + limitedOnes(fromSecond).size();
+      assertThat(BURST - limited).as("let through in %.2f s by a limit of 2/s", seconds)
+          .isLessThanOrEqualTo(2 + (int) Math.ceil(seconds * 2) + 1);
+      assertLimitedAnswers(limitedOnes(fromFirst));
+      assertLimitedAnswers(limitedOnes(fromSecond));
+      assertThat(server.metric("webhook_rejected_total", "reason=rate_limited")).isEqualTo(limited);
 
       InProcessServer.await("traffic to be let through again", Duration.ofSeconds(5),
           () -> signed(server, loopback(2)).status(), status -> status == 200);
@@ -71,23 +86,36 @@ class RateLimitTest {
 
   /**
    * The per-address limit exists so that one noisy client cannot starve the others: the requests it
-   * refuses must not use up the global limit as well.
+   * refuses must not use up the global limit as well. A noisy client sends 10 requests for each of a
+   * quiet client's 4; every request the quiet one sends fits both its own limit and what is left of
+   * the global one, so all of them must be let through.
    */
   @Test
   void requestsRefusedPerAddressDoNotUseUpTheGlobalLimit() throws Exception {
     try (HardenedServer server = HardenedServer.start(dir, Map.of(
-        "WEBHOOKD_HTTP_RATE_LIMIT_PER_IP", "5", "WEBHOOKD_HTTP_RATE_LIMIT_GLOBAL", "10"))) {
-      // 127.0.0.1 hammers: 5 let through, the rest refused by its own limit.
-      List<RawHttp.Response> noisy = new ArrayList<>();
-      try (RawHttp connection = RawHttp.plain(InetAddress.getLoopbackAddress(), server.port(), loopback(1))) {
-        for (int i = 0; i < 40; i++) {
-          noisy.add(connection.get("/nope"));
+        "WEBHOOKD_HTTP_RATE_LIMIT_PER_IP", "5", "WEBHOOKD_HTTP_RATE_LIMIT_GLOBAL", "10"));
+         RawHttp noisy = RawHttp.plain(InetAddress.getLoopbackAddress(), server.port(), loopback(1));
+         RawHttp quiet = RawHttp.plain(InetAddress.getLoopbackAddress(), server.port(), loopback(2))) {
+      List<RawHttp.Response> noisyAnswers = new ArrayList<>();
+      List<RawHttp.Response> quietAnswers = new ArrayList<>();
+      for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 10; i++) {
+          noisyAnswers.add(noisy.get("/nope"));
         }
-        // At most 5 + what refilled meanwhile went through for it: the global bucket (10) is not empty.
-        assertThat(noisy.stream().filter(r -> r.status() == 404).count()).isLessThan(10);
-        RawHttp.Response quiet = signed(server, loopback(2));
-        assertThat(quiet.status()).as("a quiet client right after the noisy burst: %s", quiet).isEqualTo(200);
+        quietAnswers.add(signed(server, quiet));
       }
+      assertThat(limitedOnes(noisyAnswers)).as("the noisy client is limited").isNotEmpty();
+      assertThat(quietAnswers).as("the quiet client's answers").allSatisfy(
+          answer -> assertThat(answer.status()).as("%s", answer).isEqualTo(200));
+    }
+  }
+
+  private static final int WARM_UP = 3;
+
+  /** A few requests from an address of their own, so the burst does not measure a cold JVM. */
+  private static void warmUp(HardenedServer server) throws Exception {
+    for (int i = 0; i < WARM_UP; i++) {
+      assertThat(signed(server, loopback(99)).status()).isEqualTo(200);
     }
   }
 
@@ -118,10 +146,14 @@ class RateLimitTest {
   }
 
   private static RawHttp.Response signed(HardenedServer server, InetAddress from) throws Exception {
-    byte[] body = HardenedServer.newEventBody(HardenedServer.newEventId());
     try (RawHttp connection = RawHttp.plain(InetAddress.getLoopbackAddress(), server.port(), from)) {
-      return connection.post(IngestVerticle.PATH, body, Map.of(TestSigner.OPENPHONE_HEADER, server.sign(body)));
+      return signed(server, connection);
     }
+  }
+
+  private static RawHttp.Response signed(HardenedServer server, RawHttp connection) throws Exception {
+    byte[] body = HardenedServer.newEventBody(HardenedServer.newEventId());
+    return connection.post(IngestVerticle.PATH, body, Map.of(TestSigner.OPENPHONE_HEADER, server.sign(body)));
   }
 
   private static InetAddress loopback(int last) throws Exception {

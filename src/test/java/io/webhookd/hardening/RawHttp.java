@@ -100,8 +100,13 @@ final class RawHttp implements AutoCloseable {
    * given it is sent as SNI and checked against the certificate (HTTPS endpoint identification).
    */
   static RawHttp tls(SSLContext context, String hostname, int port) throws IOException {
+    return tls(context, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), hostname, port);
+  }
+
+  /** As {@link #tls(SSLContext, String, int)}, to {@code address}. */
+  static RawHttp tls(SSLContext context, InetAddress address, String hostname, int port) throws IOException {
     Socket socket = new Socket();
-    socket.connect(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port), 5_000);
+    socket.connect(new InetSocketAddress(address, port), 5_000);
     SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(socket, hostname, port, true);
     SSLParameters parameters = tls.getSSLParameters();
     parameters.setEndpointIdentificationAlgorithm("HTTPS");
