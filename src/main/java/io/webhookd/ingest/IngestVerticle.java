@@ -61,8 +61,9 @@ public final class IngestVerticle extends VerticleBase {
       ctx.next();
     });
     router.route().handler(ingest.gate()::handle);
+    // Its own route: Vert.x Web wants the body handler first on the route that reads the body.
+    router.post(PATH).handler(this::bodyDeadline);
     router.post(PATH)
-        .handler(this::bodyDeadline)
         .handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()))
         .handler(this::receive);
     router.errorHandler(400, ctx -> JsonReplies.error(ctx, 400, "bad_request", "the request is malformed"));
