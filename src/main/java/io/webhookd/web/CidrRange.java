@@ -67,7 +67,7 @@ public record CidrRange(byte[] network, int prefixLength) {
       }
       return bytes;
     }
-    if (!bare.contains(":") || !bare.matches("[0-9a-fA-F:.]+")) {
+    if (!bare.contains(":") || !bare.matches("[0-9a-fA-F:][0-9a-fA-F:.]*")) {
       return null;
     }
     try {
