@@ -15,8 +15,10 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.webhookd.config.Settings;
 import io.webhookd.event.ContentHash;
+import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.process.ProcessingWatch;
+import io.webhookd.process.WorkIntake;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.web.JsonReplies;
@@ -188,7 +190,7 @@ public final class IngestVerticle extends VerticleBase {
             duplicate(event, tier);
             return Future.succeededFuture(AppendResult.DUPLICATE);
           }
-          return ingest.store().append(event).onSuccess(result -> {
+          return store(event).onSuccess(result -> {
             ingest.dedup().remember(key);
             if (!result.stored()) {
               duplicate(event, "store");
@@ -207,7 +209,6 @@ public final class IngestVerticle extends VerticleBase {
             acknowledge(ctx, new JsonObject().put("status", "duplicate_ignored").put("event_id", event.eventId()));
             return;
           }
-          ingest.newWork().run();
           if (critical) {
             processed.result().onComplete(ar -> answerProcessed(ctx, event, ar.succeeded() ? ar.result() : null));
           } else {
@@ -224,6 +225,31 @@ public final class IngestVerticle extends VerticleBase {
           ingest.metrics().rejected("storage_unavailable");
           JsonReplies.error(ctx, 503, "storage_unavailable", "the event could not be stored; retry later");
         });
+  }
+
+  /**
+   * Stores the event, claimed for processing in the same commit when there is room, and passes it
+   * on to processing.
+   */
+  private Future<AppendResult> store(WebhookEvent event) {
+    WorkIntake intake = ingest.intake();
+    boolean reserved = intake.reserve();
+    Future<AppendResult> appended = reserved
+        ? ingest.store().appendClaimed(event, intake.owner(), intake.leaseMillis())
+        : ingest.store().append(event);
+    return appended.andThen(ar -> {
+      AppendResult result = ar.succeeded() ? ar.result() : AppendResult.DUPLICATE;
+      if (result.claimed()) {
+        intake.adopt(new InboxEvent(result.inboxId(), 1, event));
+        return;
+      }
+      if (reserved) {
+        intake.cancel();
+      }
+      if (result.stored()) {
+        intake.wake();
+      }
+    });
   }
 
   private void duplicate(WebhookEvent event, String tier) {

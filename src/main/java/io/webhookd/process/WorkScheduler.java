@@ -16,6 +16,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,9 +27,14 @@ import org.slf4j.LoggerFactory;
  * events another instance received, and claims whose lease expired), and keeps its leases alive
  * while it works.
  *
- * <p>All its state is confined to its event loop; {@link #wake()} may be called from any thread.
+ * <p>Events stored already claimed by this instance arrive through {@link WorkIntake} instead: a
+ * slot is reserved before the append, so claims and adoptions together never exceed
+ * {@code max-in-flight}.
+ *
+ * <p>All its state is confined to its event loop, except the free slots and the stopping flag;
+ * the {@link WorkIntake} methods may be called from any thread.
  */
-public final class WorkScheduler extends VerticleBase {
+public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkScheduler.class);
   private static final Comparator<InboxEvent> EVENT_ORDER = Comparator
@@ -40,6 +46,8 @@ public final class WorkScheduler extends VerticleBase {
   private final Settings.Processing settings;
   private final String owner;
   private final AtomicBoolean wakePending = new AtomicBoolean();
+  /** Processing slots not taken by a claim, an adopted event or a reservation. */
+  private final AtomicInteger free;
 
   /** Partitions with an event in a worker; the queue holds their next events. */
   private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
@@ -56,7 +64,7 @@ public final class WorkScheduler extends VerticleBase {
   private int inFlight;
   private boolean claiming;
   private boolean claimAgain;
-  private boolean stopping;
+  private volatile boolean stopping;
   private boolean claimFailureLogged;
 
   public WorkScheduler(InboxStore store, EventDispatcher dispatcher, Settings.Processing settings, String owner) {
@@ -64,6 +72,7 @@ public final class WorkScheduler extends VerticleBase {
     this.dispatcher = dispatcher;
     this.settings = settings;
     this.owner = owner;
+    this.free = new AtomicInteger(settings.maxInFlight());
   }
 
   @Override
@@ -90,6 +99,7 @@ public final class WorkScheduler extends VerticleBase {
   }
 
   /** A new event was committed: claim soon. Cheap and safe from any thread. */
+  @Override
   public void wake() {
     if (wakePending.compareAndSet(false, true)) {
       context.runOnContext(v -> {
@@ -99,6 +109,47 @@ public final class WorkScheduler extends VerticleBase {
     }
   }
 
+  @Override
+  public boolean reserve() {
+    while (!stopping) {
+      int slots = free.get();
+      if (slots <= 0) {
+        return false;
+      }
+      if (free.compareAndSet(slots, slots - 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void adopt(InboxEvent event) {
+    context.runOnContext(v -> {
+      if (stopping) {
+        // Left claimed: its lease expires (or the next start takes it over) and it is claimed again.
+        free.incrementAndGet();
+        return;
+      }
+      enqueue(event);
+    });
+  }
+
+  @Override
+  public void cancel() {
+    free.incrementAndGet();
+  }
+
+  @Override
+  public String owner() {
+    return owner;
+  }
+
+  @Override
+  public long leaseMillis() {
+    return settings.lease().toMillis();
+  }
+
   private void claim() {
     if (stopping) {
       return;
@@ -106,7 +157,7 @@ public final class WorkScheduler extends VerticleBase {
     if (!toAbandon.isEmpty()) {
       abandonFailed();
     }
-    int room = settings.maxInFlight() - inFlight;
+    int room = free.get();
     if (claiming || room <= 0) {
       claimAgain = true;
       return;
@@ -114,10 +165,13 @@ public final class WorkScheduler extends VerticleBase {
     claiming = true;
     claimAgain = false;
     int limit = Math.min(room, settings.claimBatch());
+    // The slots are taken now, so that reservations made while the claim runs cannot overfill.
+    free.addAndGet(-limit);
     releaseDrained()
         .compose(v -> store.claim(owner, settings.lease().toMillis(), limit))
         .onComplete(ar -> {
           claiming = false;
+          free.addAndGet(limit - (ar.succeeded() ? ar.result().size() : 0));
           if (ar.succeeded()) {
             claimFailureLogged = false;
             ar.result().forEach(this::enqueue);
@@ -139,8 +193,10 @@ public final class WorkScheduler extends VerticleBase {
         });
   }
 
+  /** Takes one event into processing; its slot is already taken. */
   private void enqueue(InboxEvent event) {
     if (!inFlightIds.add(event.inboxId())) {
+      free.incrementAndGet();
       return;
     }
     inFlight++;
@@ -166,6 +222,7 @@ public final class WorkScheduler extends VerticleBase {
     }
     dispatcher.dispatchAndWait(event).onComplete(ar -> {
       inFlight--;
+      free.incrementAndGet();
       inFlightIds.remove(event.inboxId());
       if (ar.failed()) {
         // The claim stays in the store; it is given back so that it can be claimed again.

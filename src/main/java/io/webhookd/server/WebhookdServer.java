@@ -135,7 +135,7 @@ public final class WebhookdServer {
       new SecretsReloader(settings.openphone(), verifier).watch(vertx).await();
       TlsCertificates tls = new TlsCertificates(settings.http());
       tls.watch(vertx).await();
-      IngestContext ingest = new IngestContext(verifier, new DedupGuard(tiers), store, scheduler::wake,
+      IngestContext ingest = new IngestContext(verifier, new DedupGuard(tiers), store, scheduler,
           new CriticalEvents(settings.crm().optOutKeywords()), watch, processing.criticalBudget(), metrics,
           new RequestGate(settings.http(), metrics), tls);
       int httpInstances = settings.http().instances() > 0

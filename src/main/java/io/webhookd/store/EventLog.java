@@ -17,7 +17,7 @@ public final class EventLog {
       , partition_key, due_at, lease_owner, lease_until, first_failed_at, last_failed_at, body""";
   private static final String AUDIT = """
       SELECT id, inbox_id, at, state, attempt, detail, actor FROM event_audit
-      WHERE source = ? AND event_id = ? ORDER BY id""";
+      WHERE inbox_id = (SELECT id FROM inbox_events WHERE source = ? AND event_id = ?) ORDER BY id""";
 
   private final InboxStore store;
 
@@ -40,7 +40,7 @@ public final class EventLog {
   /**
    * One state change of an event.
    *
-   * @param inboxId null for a duplicate recorded before its original was known here
+   * @param inboxId the event's row in the inbox
    */
   public record AuditEntry(long id, Long inboxId, long at, String state, int attempt, String detail, String actor) {
 

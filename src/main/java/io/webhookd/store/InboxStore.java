@@ -26,6 +26,16 @@ public interface InboxStore {
   Future<AppendResult> append(WebhookEvent event);
 
   /**
+   * Like {@link #append}, and where the adapter can, the new event is stored already claimed by
+   * {@code owner} (attempt 1, leased for {@code leaseMillis}); the result says whether it was. An
+   * adapter that cannot claim on insert (other instances' partition leases must be honoured) stores
+   * the event pending, as {@link #append} does.
+   */
+  default Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis) {
+    return append(event);
+  }
+
+  /**
    * Notes in the event's audit trail that a duplicate of it arrived. Best effort and off the
    * answer's path: the caller does not wait for it.
    */

@@ -496,6 +496,38 @@ public abstract class InboxStoreContract {
   }
 
   @Test
+  void appendClaimedIsClaimedByTheOwnerOrElsePendingForAnyClaim() throws Exception {
+    long before = System.currentTimeMillis();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-claimed-append"), OWNER, LEASE));
+    long after = System.currentTimeMillis();
+    assertThat(result.stored()).isTrue();
+    InboxEvent inbox;
+    if (result.claimed()) {
+      SqlRow row = inboxRow(result.inboxId());
+      assertThat(row.string("status")).isEqualTo("processing");
+      assertThat(row.string("lease_owner")).isEqualTo(OWNER);
+      assertThat(row.longValue("lease_until")).isBetween(before + LEASE, after + LEASE);
+      assertThat(row.intValue("attempts")).isEqualTo(1);
+      assertThat(audit("EV-claimed-append")).extracting(r -> r.string("state"))
+          .containsExactly("received", "processing");
+      assertThat(audit("EV-claimed-append", "processing").get(0).string("actor")).isEqualTo(OWNER);
+      // Claimed already: no claim returns it while its lease holds, not even its owner's.
+      assertThat(call(() -> store.claim("someone-else", LEASE, 10))).isEmpty();
+      assertThat(call(() -> store.claim(OWNER, LEASE, 10))).isEmpty();
+      inbox = new InboxEvent(result.inboxId(), 1, event("EV-claimed-append"));
+    } else {
+      assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("pending");
+      List<InboxEvent> claimed = call(() -> store.claim(OWNER, LEASE, 10));
+      assertThat(claimed).extracting(InboxEvent::inboxId).containsExactly(result.inboxId());
+      inbox = claimed.get(0);
+    }
+    call(() -> complete(inbox, OWNER));
+    assertThat(call(() -> store.status("openphone", "EV-claimed-append"))).isEqualTo(InboxStatus.PROCESSED);
+    assertThat(call(() -> store.appendClaimed(event("EV-claimed-append"), OWNER, LEASE)))
+        .isEqualTo(AppendResult.DUPLICATE);
+  }
+
+  @Test
   void onlyTheClaimOwnerCanComplete() throws Exception {
     InboxEvent claimed = appendAndClaim("EV-owner");
     assertThat(failure(() -> complete(claimed, "another-instance"))).isInstanceOf(ClaimLostException.class);

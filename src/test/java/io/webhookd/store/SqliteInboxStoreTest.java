@@ -60,6 +60,21 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     assertThat(countDirect("SELECT COUNT(*) FROM inbox_events WHERE event_id = 'EV-late'")).isZero();
   }
 
+  /** One process owns the file: a new event is claimed in the commit that stores it. */
+  @Test
+  void appendClaimedClaimsInTheSameCommitAndARestartTakesItOver() throws Exception {
+    AppendResult result = call(() -> store.appendClaimed(event("EV-adopted"), OWNER, LEASE));
+    assertThat(result.claimed()).isTrue();
+    assertThat(call(() -> store.status("openphone", "EV-adopted"))).isEqualTo(InboxStatus.PROCESSING);
+
+    reopen();
+
+    // The process that held the claim is gone: the event is claimable again, as its second attempt.
+    List<InboxEvent> claimable = call(() -> store.claim(OWNER, LEASE, 10));
+    assertThat(claimable).extracting(InboxEvent::inboxId).containsExactly(result.inboxId());
+    assertThat(claimable.get(0).attempt()).isEqualTo(2);
+  }
+
   @Test
   void reopeningTheSameDirectoryKeepsTheEvents() throws Exception {
     Set<Long> ids = new HashSet<>();

@@ -19,6 +19,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -42,8 +43,8 @@ public final class SqliteInboxStore implements InboxStore {
   private static final String INSERT_EVENT = """
       INSERT INTO inbox_events
         (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
-         body, status, attempts, due_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+         body, status, attempts, due_at, updated_at, lease_owner, lease_until)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (source, event_id) DO NOTHING
       RETURNING id""";
   private static final String CLAIM = """
@@ -143,13 +144,21 @@ public final class SqliteInboxStore implements InboxStore {
 
   @Override
   public Future<AppendResult> append(WebhookEvent event) {
+    return appendClaimed(event, null, 0);
+  }
+
+  /** One process owns the file, so no other instance's partition lease can stand in the way. */
+  @Override
+  public Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis) {
     // Whatever SQLite said, a failed append is a storage failure: the sender must retry.
-    return writer.submit(session -> insert(session, event))
+    return writer.submit(session -> insert(session, event, owner, leaseMillis))
         .recover(e -> Future.failedFuture(e instanceof StorageUnavailableException ? e
             : new StorageUnavailableException("SQLite write failed: " + e.getMessage(), e)));
   }
 
-  private AppendResult insert(SqliteWriter.Session session, WebhookEvent event) throws SQLException {
+  private AppendResult insert(SqliteWriter.Session session, WebhookEvent event, String owner, long leaseMillis)
+      throws SQLException {
+    boolean claim = owner != null;
     PreparedStatement insert = session.prepare(INSERT_EVENT);
     insert.setString(1, event.source());
     insert.setString(2, event.eventId());
@@ -160,8 +169,16 @@ public final class SqliteInboxStore implements InboxStore {
     insert.setString(7, event.scheme());
     insert.setBytes(8, event.body());
     long now = System.currentTimeMillis();
-    insert.setLong(9, now);
-    insert.setLong(10, now);
+    insert.setString(9, claim ? "processing" : "pending");
+    insert.setInt(10, claim ? 1 : 0);
+    insert.setLong(11, now);
+    insert.setLong(12, now);
+    insert.setString(13, owner);
+    if (claim) {
+      insert.setLong(14, now + leaseMillis);
+    } else {
+      insert.setNull(14, Types.BIGINT);
+    }
     long id;
     try (ResultSet rs = insert.executeQuery()) {
       if (!rs.next()) {
@@ -170,7 +187,10 @@ public final class SqliteInboxStore implements InboxStore {
       id = rs.getLong(1);
     }
     audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme(), instanceId);
-    return new AppendResult(true, id);
+    if (claim) {
+      audit(session, id, event.source(), event.eventId(), now, "processing", 1, null, owner);
+    }
+    return new AppendResult(true, id, claim);
   }
 
   @Override
