@@ -20,6 +20,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -80,11 +81,18 @@ public final class SqliteInboxStore implements InboxStore {
       ON CONFLICT (body_sha256) DO UPDATE
         SET last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1""";
 
+  /** Checkpoints often enough that the WAL stays small, rarely enough that hot pages are copied once. */
+  private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
+  /** The WAL file is cut back to this size when it restarts. */
+  private static final long WAL_SIZE_LIMIT = 64L * 1024 * 1024;
+
   private final SqliteWriter writer;
+  private final SqliteCheckpointer checkpointer;
   private final String instanceId;
 
-  private SqliteInboxStore(SqliteWriter writer, String instanceId) {
+  private SqliteInboxStore(SqliteWriter writer, SqliteCheckpointer checkpointer, String instanceId) {
     this.writer = writer;
+    this.checkpointer = checkpointer;
     this.instanceId = instanceId;
   }
 
@@ -115,8 +123,16 @@ public final class SqliteInboxStore implements InboxStore {
     config.setCacheSize(-65536);
     config.setGetGeneratedKeys(false);
     Connection connection = config.createConnection(url);
+    SqliteCheckpointer checkpointer = null;
     try (var statement = connection.createStatement()) {
-      statement.execute("PRAGMA wal_autocheckpoint = 10000");
+      if (takeOverOrphans) {
+        // The server checkpoints on a thread of its own, never inside a commit.
+        statement.execute("PRAGMA wal_autocheckpoint = 0");
+        statement.execute("PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
+        checkpointer = new SqliteCheckpointer(config.createConnection(url), CHECKPOINT_INTERVAL);
+      } else {
+        statement.execute("PRAGMA wal_autocheckpoint = 10000");
+      }
     }
     if (takeOverOrphans) {
       try (var statement = connection.createStatement()) {
@@ -129,9 +145,12 @@ public final class SqliteInboxStore implements InboxStore {
     SqliteWriter writer = new SqliteWriter(
         connection, settings.batchSize(), settings.batchDelay(), settings.queueCapacity());
     writer.start();
+    if (checkpointer != null) {
+      checkpointer.start();
+    }
     LOG.info("inbox store: SQLite at {} (synchronous={})", dataDir.resolve(FILE_NAME),
         settings.sqliteSynchronous());
-    return new SqliteInboxStore(writer, instanceId);
+    return new SqliteInboxStore(writer, checkpointer, instanceId);
   }
 
   static void migrate(String url) {
@@ -337,8 +356,15 @@ public final class SqliteInboxStore implements InboxStore {
   @Override
   public Future<Void> close() {
     Context caller = Vertx.currentContext();
+    // The checkpointer stops once the writer has finished (on the writer's thread, off any event
+    // loop); the last connection to close copies what is left in the WAL.
+    var closed = writer.close().thenRun(() -> {
+      if (checkpointer != null) {
+        checkpointer.close();
+      }
+    });
     return caller == null
-        ? Future.fromCompletionStage(writer.close())
-        : Future.fromCompletionStage(writer.close(), caller);
+        ? Future.fromCompletionStage(closed)
+        : Future.fromCompletionStage(closed, caller);
   }
 }
