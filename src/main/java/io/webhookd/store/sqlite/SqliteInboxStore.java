@@ -71,6 +71,10 @@ public final class SqliteInboxStore implements InboxStore {
   private static final String AUDIT = """
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""";
+  private static final String AUDIT_RECEIVED_AND_CLAIMED = """
+      INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+      SELECT ?1, ?2, ?3, ?4, 'received', 0, ?5, ?6
+      UNION ALL SELECT ?1, ?2, ?3, ?7, 'processing', 1, NULL, ?8""";
   private static final String AUDIT_DUPLICATE = """
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       SELECT (SELECT id FROM inbox_events WHERE source = ? AND event_id = ?), ?, ?, ?, 'duplicate', 0, ?, ?""";
@@ -205,9 +209,20 @@ public final class SqliteInboxStore implements InboxStore {
       }
       id = rs.getLong(1);
     }
-    audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme(), instanceId);
     if (claim) {
-      audit(session, id, event.source(), event.eventId(), now, "processing", 1, null, owner);
+      // Both rows in one statement: one call into SQLite fewer on every event's path.
+      PreparedStatement audit = session.prepare(AUDIT_RECEIVED_AND_CLAIMED);
+      audit.setLong(1, id);
+      audit.setString(2, event.source());
+      audit.setString(3, event.eventId());
+      audit.setLong(4, event.receivedAt());
+      audit.setString(5, event.scheme());
+      audit.setString(6, instanceId);
+      audit.setLong(7, now);
+      audit.setString(8, owner);
+      audit.executeUpdate();
+    } else {
+      audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme(), instanceId);
     }
     return new AppendResult(true, id, claim);
   }
