@@ -15,7 +15,7 @@ import io.webhookd.store.InboxStore;
 import io.webhookd.store.InboxStores;
 import io.webhookd.store.InboxTransitions;
 import io.webhookd.store.SqlRow;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -397,7 +397,7 @@ abstract class OperatorCliContract {
       assertThat(replay.exitCode()).as("%s", replay).isZero();
 
       // ...and processes it once replayed, within its poll interval.
-      InProcessServer.await("event " + id + " processed", WAIT, () -> inboxRow(id).string("status"), "processed"::equals);
+      Poll.until("event " + id + " processed", WAIT, () -> inboxRow(id).string("status"), "processed"::equals);
       assertThat(handler.calls(eventId)).isEqualTo(1);
     } finally {
       server.close();
@@ -422,7 +422,7 @@ abstract class OperatorCliContract {
     CliServer.Counting handler = new CliServer.Counting();
     CliServer server = CliServer.start(config, handler.registry());
     try {
-      InProcessServer.await("event " + id + " processed", WAIT, () -> inboxRow(id).string("status"), "processed"::equals);
+      Poll.until("event " + id + " processed", WAIT, () -> inboxRow(id).string("status"), "processed"::equals);
     } finally {
       server.close();
     }

@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import io.webhookd.ingest.EnvelopeParser;
 import io.webhookd.ingest.WebhookSigner;
 import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +107,7 @@ class SendCommandTest {
     assertThat(new JsonObject(first.lines().get(1))).isEqualTo(
         new JsonObject().put("status", "queued").put("event_id", webhookId));
     assertThat(new JsonObject(retry.lines().get(1)).getString("status")).isEqualTo("duplicate_ignored");
-    byte[] stored = InProcessServer.await("stored body", java.time.Duration.ofSeconds(5),
+    byte[] stored = Poll.until("stored body", java.time.Duration.ofSeconds(5),
         () -> bodyOf(webhookId), b -> b != null);
     assertThat(stored).isEqualTo(Files.readAllBytes(body));
   }

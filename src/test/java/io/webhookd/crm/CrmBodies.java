@@ -1,6 +1,5 @@
 package io.webhookd.crm;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.testing.Fixtures;
@@ -21,17 +20,13 @@ final class CrmBodies {
   private CrmBodies() {
   }
 
-  static JsonObject fixture(String name) {
-    return new JsonObject(Buffer.buffer(Fixtures.bytes(name)));
-  }
-
   static byte[] bytes(JsonObject json) {
     return json.encode().getBytes(StandardCharsets.UTF_8);
   }
 
   /** An inbound text in the 2026-03-30 envelope (the STOP fixture), with the given ids, sender, text and time. */
   static JsonObject inboundText(String eventId, String messageId, String from, String text, Instant createdAt) {
-    JsonObject json = fixture(Fixtures.V2026_MESSAGE_RECEIVED);
+    JsonObject json = Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED);
     json.put("id", eventId).put("createdAt", createdAt.toString());
     JsonObject data = json.getJsonObject("data");
     data.getJsonObject("resource").put("id", messageId).put("text", text)
@@ -43,7 +38,7 @@ final class CrmBodies {
 
   /** An outgoing message event in the legacy v2 envelope (the delivered fixture). */
   static JsonObject outgoingStatus(String eventId, String type, String messageId, String status, Instant createdAt) {
-    JsonObject json = fixture(Fixtures.LEGACY_V2_MESSAGE_DELIVERED);
+    JsonObject json = Fixtures.json(Fixtures.LEGACY_V2_MESSAGE_DELIVERED);
     json.put("id", eventId).put("type", type).put("createdAt", createdAt.toString());
     json.getJsonObject("data").getJsonObject("object").put("id", messageId).put("status", status);
     return json;
@@ -51,7 +46,7 @@ final class CrmBodies {
 
   /** A call event from the legacy v3 fixture of that type, for call {@code callId} in conversation {@code conversation}. */
   static JsonObject callEvent(String fixture, String eventId, String callId, String conversation, Instant createdAt) {
-    JsonObject json = fixture(fixture);
+    JsonObject json = Fixtures.json(fixture);
     json.put("id", eventId).put("createdAt", createdAt.toString());
     json.getJsonObject("data").getJsonObject("object").put("id", callId).put("conversationId", conversation);
     return json;
@@ -86,7 +81,7 @@ final class CrmBodies {
   /** {@code contact.updated} from the legacy v3 fixture, with the given contact, names, numbers and updatedAt. */
   static JsonObject contactUpdated(String eventId, String contactId, String firstName, String lastName,
       JsonArray phones, Instant updatedAt) {
-    JsonObject json = fixture(Fixtures.LEGACY_V3_CONTACT_UPDATED);
+    JsonObject json = Fixtures.json(Fixtures.LEGACY_V3_CONTACT_UPDATED);
     json.put("id", eventId).put("createdAt", updatedAt.plusMillis(20).toString());
     json.getJsonObject("data").getJsonObject("object")
         .put("id", contactId).put("firstName", firstName).put("lastName", lastName)
@@ -96,7 +91,7 @@ final class CrmBodies {
 
   /** {@code contact.deleted}: the contact.updated fixture's shape with the deletion's type and time. */
   static JsonObject contactDeleted(String eventId, String contactId, Instant deletedAt) {
-    JsonObject json = fixture(Fixtures.LEGACY_V3_CONTACT_UPDATED);
+    JsonObject json = Fixtures.json(Fixtures.LEGACY_V3_CONTACT_UPDATED);
     json.put("id", eventId).put("type", "contact.deleted").put("createdAt", deletedAt.plusMillis(20).toString());
     json.getJsonObject("data").getJsonObject("object").put("id", contactId).put("updatedAt", deletedAt.toString());
     return json;

@@ -11,6 +11,7 @@ import io.webhookd.store.InboxStore;
 import io.webhookd.store.InboxStores;
 import io.webhookd.store.Tx;
 import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -236,6 +237,6 @@ abstract class CrmHarness {
   }
 
   static <T> T await(String what, Callable<T> probe, Predicate<T> done) {
-    return InProcessServer.await(what, WAIT, probe, done);
+    return Poll.until(what, WAIT, probe, done);
   }
 }

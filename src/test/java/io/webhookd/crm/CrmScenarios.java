@@ -49,7 +49,7 @@ abstract class CrmScenarios extends CrmHarness {
     long scheduled = queueCampaignText("spring-sale", "Spring sale: 20% off this week", CUSTOMER,
         Duration.ofHours(1));
     api.failNext(1);
-    JsonObject stop = CrmBodies.fixture(Fixtures.V2026_MESSAGE_RECEIVED);
+    JsonObject stop = Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED);
 
     JsonObject first = send(stop);
     JsonObject second = send(stop);
@@ -91,7 +91,7 @@ abstract class CrmScenarios extends CrmHarness {
   @Test
   void theSameStopDeliveredThreeTimesAtOnceOptsOutAndConfirmsOnce() throws Exception {
     startService();
-    JsonObject stop = CrmBodies.fixture(Fixtures.V2026_MESSAGE_RECEIVED);
+    JsonObject stop = Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED);
 
     List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -121,7 +121,7 @@ abstract class CrmScenarios extends CrmHarness {
     long queuedBefore = queueCampaignText("spring-sale", "Spring sale: 20% off this week", CUSTOMER,
         Duration.ofHours(1));
 
-    JsonObject answer = send(CrmBodies.fixture(Fixtures.V2026_MESSAGE_RECEIVED));
+    JsonObject answer = send(Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED));
     assertThat(answer.getString("status")).isEqualTo("processed");
     awaitOutbound("opt_out_confirmation", CUSTOMER, "sent");
 
@@ -153,7 +153,7 @@ abstract class CrmScenarios extends CrmHarness {
   @Test
   void startAfterStopOptsBackInAndTextsFlowAgain() throws Exception {
     startService();
-    sendAndAwait(CrmBodies.fixture(Fixtures.V2026_MESSAGE_RECEIVED));
+    sendAndAwait(Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED));
     assertThat(optedOut(CUSTOMER)).isTrue();
 
     JsonObject start = CrmBodies.inboundText("EVstart0000000000000000000000001", "ACstart0000000000000000000000001",
@@ -494,7 +494,7 @@ abstract class CrmScenarios extends CrmHarness {
   @Test
   void anAutomationReplyToANumberThatOptedOutIsBlockedBySendPath() throws Exception {
     startService(PRICING_RULES);
-    sendAndAwait(CrmBodies.fixture(Fixtures.V2026_MESSAGE_RECEIVED));
+    sendAndAwait(Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED));
     awaitOutbound("opt_out_confirmation", CUSTOMER, "sent");
 
     JsonObject answer = send(CrmBodies.inboundText("EVprice-2", "ACprice-2", CUSTOMER, "price?", Instant.now()));

@@ -1,15 +1,10 @@
 package io.webhookd.crm;
 
+import io.webhookd.testing.PrivateDatabase;
+import io.webhookd.testing.Rows;
 import io.webhookd.testing.TestServices;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,13 +16,13 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class PgCrmTest extends CrmScenarios {
 
-  private static CrmDatabase database;
+  private static PrivateDatabase database;
   private String url;
   private Connection jdbc;
 
   @BeforeAll
   static void createDatabase() throws Exception {
-    database = CrmDatabase.create();
+    database = PrivateDatabase.create("crm");
   }
 
   @AfterAll
@@ -52,26 +47,7 @@ class PgCrmTest extends CrmScenarios {
 
   @Override
   List<Map<String, Object>> rows(String sql, Object... params) {
-    try (PreparedStatement statement = jdbc.prepareStatement(sql)) {
-      statement.setQueryTimeout(10);
-      for (int i = 0; i < params.length; i++) {
-        statement.setObject(i + 1, params[i]);
-      }
-      List<Map<String, Object>> rows = new ArrayList<>();
-      try (ResultSet rs = statement.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= meta.getColumnCount(); i++) {
-            row.put(meta.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
-          }
-          rows.add(row);
-        }
-      }
-      return rows;
-    } catch (SQLException e) {
-      throw new IllegalStateException("query failed: " + sql, e);
-    }
+    return Rows.query(jdbc, sql, params);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.webhookd.dedup;
 
+import static io.webhookd.testing.InProcessServer.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Context;
@@ -11,10 +12,8 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Response;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestServices;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,29 +117,7 @@ class RedisDedupTierTest {
 
   /** Asks again (paced by a Vert.x timer) until the answer satisfies {@code done}, within 10 s. */
   private <T> T eventually(Supplier<Future<T>> call, Predicate<T> done) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    CompletableFuture<T> outcome = new CompletableFuture<>();
-    context.runOnContext(v -> poll(call, done, deadline, outcome));
-    return outcome.get(20, TimeUnit.SECONDS);
-  }
-
-  private <T> void poll(Supplier<Future<T>> call, Predicate<T> done, long deadline, CompletableFuture<T> outcome) {
-    call.get().onComplete(ar -> {
-      if (ar.succeeded() && done.test(ar.result())) {
-        outcome.complete(ar.result());
-      } else if (System.nanoTime() - deadline > 0) {
-        outcome.completeExceptionally(new AssertionError("condition not met in time; last outcome: "
-            + (ar.succeeded() ? ar.result() : ar.cause())));
-      } else {
-        vertx.setTimer(20, id -> poll(call, done, deadline, outcome));
-      }
-    });
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+    return Poll.eventually(vertx, context, call, done, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS);
   }
 
   // ---- against the real Redis -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import io.webhookd.process.HandlerRegistry;
 import io.webhookd.server.WebhookdServer;
 import io.webhookd.store.sqlite.SqliteInboxStore;
 import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Rows;
 import io.webhookd.testing.TestSigner;
 import java.io.IOException;
 import java.net.URI;
@@ -19,15 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -206,23 +202,8 @@ final class HardenedServer implements AutoCloseable {
 
   /** Runs a query on the SQLite file; rows by lower-case column name. */
   List<Map<String, Object>> query(String sql, Object... params) {
-    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + databaseFile().toAbsolutePath());
-         PreparedStatement statement = connection.prepareStatement(sql)) {
-      for (int i = 0; i < params.length; i++) {
-        statement.setObject(i + 1, params[i]);
-      }
-      List<Map<String, Object>> rows = new ArrayList<>();
-      try (ResultSet rs = statement.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= meta.getColumnCount(); i++) {
-            row.put(meta.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
-          }
-          rows.add(row);
-        }
-      }
-      return rows;
+    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + databaseFile().toAbsolutePath())) {
+      return Rows.query(connection, sql, params);
     } catch (SQLException e) {
       throw new IllegalStateException("query failed: " + sql, e);
     }

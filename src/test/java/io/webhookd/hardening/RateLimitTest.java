@@ -3,7 +3,7 @@ package io.webhookd.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.webhookd.ingest.IngestVerticle;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -50,7 +50,7 @@ class RateLimitTest {
       // Another address has a bucket of its own.
       assertThat(signed(server, loopback(2)).status()).isEqualTo(200);
       // And the first is let through again once its bucket refilled.
-      InProcessServer.await("127.0.0.1 to be let through again", Duration.ofSeconds(5),
+      Poll.until("127.0.0.1 to be let through again", Duration.ofSeconds(5),
           () -> signed(server, loopback(1)).status(), status -> status == 200);
     }
   }
@@ -79,7 +79,7 @@ class RateLimitTest {
       assertLimitedAnswers(limitedOnes(fromSecond));
       assertThat(server.metric("webhook_rejected_total", "reason=rate_limited")).isEqualTo(limited);
 
-      InProcessServer.await("traffic to be let through again", Duration.ofSeconds(5),
+      Poll.until("traffic to be let through again", Duration.ofSeconds(5),
           () -> signed(server, loopback(2)).status(), status -> status == 200);
     }
   }

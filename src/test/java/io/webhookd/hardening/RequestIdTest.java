@@ -6,7 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.webhookd.ingest.IngestVerticle;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -121,7 +121,7 @@ class RequestIdTest {
     try (LogCapture log = LogCapture.of("io.webhookd")) {
       RawHttp.Response refused = provoke(Answer.UNSIGNED, "refused-42");
       assertThat(refused.status()).isEqualTo(401);
-      List<ILoggingEvent> lines = InProcessServer.await("a log line with request_id=refused-42", Duration.ofSeconds(5),
+      List<ILoggingEvent> lines = Poll.until("a log line with request_id=refused-42", Duration.ofSeconds(5),
           () -> log.withKeyValues(Map.of("request_id", "refused-42")), found -> !found.isEmpty());
       assertThat(lines).isNotEmpty();
     }
@@ -138,7 +138,7 @@ class RequestIdTest {
     try (LogCapture log = LogCapture.of("io.webhookd")) {
       RawHttp.Response response = provoke(answer, id);
       assertThat(response.status()).isEqualTo(answer.status);
-      List<ILoggingEvent> lines = InProcessServer.await("a log line with request_id=" + id, Duration.ofSeconds(3),
+      List<ILoggingEvent> lines = Poll.until("a log line with request_id=" + id, Duration.ofSeconds(3),
           () -> log.withKeyValues(Map.of("request_id", id)), found -> !found.isEmpty());
       assertThat(lines).isNotEmpty();
     } finally {

@@ -3,7 +3,7 @@ package io.webhookd.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.webhookd.ingest.IngestVerticle;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -209,7 +209,7 @@ class RequestLimitsTest {
           assertThat(connection.get("/nope").status()).isEqualTo(404);
         }
         open.remove(0).close();
-        InProcessServer.await("a new connection to be served once one closed", Duration.ofSeconds(5), () -> {
+        Poll.until("a new connection to be served once one closed", Duration.ofSeconds(5), () -> {
           try (RawHttp again = server.connect()) {
             return again.get("/nope").status();
           }

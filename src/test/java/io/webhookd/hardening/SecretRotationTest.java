@@ -3,7 +3,7 @@ package io.webhookd.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ class SecretRotationTest {
 
       // Rotation starts: the new secret first, the old one still there.
       write(secrets, b + "\n" + a + "\n");
-      InProcessServer.await("the new secret to be accepted", RELOAD_DEADLINE,
+      Poll.until("the new secret to be accepted", RELOAD_DEADLINE,
           () -> server.postSigned(b, body()).status(), status -> status == 200);
       assertThat(server.metric("webhook_old_secret_used_total")).isZero();
       assertThat(notices.events()).isEmpty();
@@ -59,7 +59,7 @@ class SecretRotationTest {
 
       // Rotation ends: the old secret is removed.
       write(secrets, b + "\n");
-      InProcessServer.await("the removed secret to be refused", RELOAD_DEADLINE,
+      Poll.until("the removed secret to be refused", RELOAD_DEADLINE,
           () -> server.postSigned(a, body()).status(), status -> status == 401);
       double oldUses = server.metric("webhook_old_secret_used_total", "scheme=openphone");
       RawHttp.Response removed = server.postSigned(a, body());
@@ -79,7 +79,7 @@ class SecretRotationTest {
          HardenedServer server = HardenedServer.start(dir, Map.of(
              "WEBHOOKD_OPENPHONE_SECRETS_FILE", secrets.toString()))) {
       Files.delete(secrets);
-      InProcessServer.await("the reloader to notice the missing file", RELOAD_DEADLINE,
+      Poll.until("the reloader to notice the missing file", RELOAD_DEADLINE,
           () -> reloads.matching(e -> e.getLevel() == Level.ERROR).size(), n -> n > 0);
       assertThat(server.postSigned(a, body()).status()).isEqualTo(200);
       assertThat(reloads.events()).allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain(a));

@@ -3,7 +3,7 @@ package io.webhookd.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.webhookd.ingest.IngestVerticle;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +56,7 @@ class TlsCertificateReloadTest {
         replace(second.keyFile(), keyFile);
         replace(second.certFile(), certFile);
 
-        Certificate seen = InProcessServer.await("a new connection to present the renewed certificate",
+        Certificate seen = Poll.until("a new connection to present the renewed certificate",
             RELOAD_DEADLINE, () -> {
               try (RawHttp probe = RawHttp.tls(trustsBoth, second.hostname(), server.port())) {
                 return probe.peerCertificate();
@@ -123,7 +123,7 @@ class TlsCertificateReloadTest {
       SSLContext trustsBoth = Certificates.trusting(first.certificate(), second.certificate());
 
       replace(second.keyFile(), keyFile);
-      InProcessServer.await("the listener to look at the changed key file", RELOAD_DEADLINE,
+      Poll.until("the listener to look at the changed key file", RELOAD_DEADLINE,
           () -> log.events().size(), n -> n > 0);
 
       try (RawHttp fresh = RawHttp.tls(trustsBoth, first.hostname(), server.port())) {
@@ -133,7 +133,7 @@ class TlsCertificateReloadTest {
       }
 
       replace(second.certFile(), certFile);
-      Certificate seen = InProcessServer.await("the completed renewal to be served", RELOAD_DEADLINE, () -> {
+      Certificate seen = Poll.until("the completed renewal to be served", RELOAD_DEADLINE, () -> {
         try (RawHttp probe = RawHttp.tls(trustsBoth, second.hostname(), server.port())) {
           return probe.peerCertificate();
         } catch (java.io.IOException e) {

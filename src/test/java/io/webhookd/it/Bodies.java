@@ -1,6 +1,5 @@
 package io.webhookd.it;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.testing.Fixtures;
 import java.nio.charset.StandardCharsets;
@@ -27,18 +26,14 @@ final class Bodies {
     return "msg_it_" + RUN + "_" + SEQUENCE.incrementAndGet();
   }
 
-  static JsonObject json(String fixture) {
-    return new JsonObject(Buffer.buffer(Fixtures.bytes(fixture)));
-  }
-
   /** The fixture's own {@code id}. */
   static String fixtureId(String fixture) {
-    return json(fixture).getString("id");
+    return Fixtures.json(fixture).getString("id");
   }
 
   /** The fixture re-encoded with another {@code id}. */
   static byte[] withId(String fixture, String id) {
-    return bytes(json(fixture).put("id", id));
+    return bytes(Fixtures.json(fixture).put("id", id));
   }
 
   /**
@@ -51,7 +46,7 @@ final class Bodies {
     if (scheme != Scheme.STANDARD_WEBHOOKS) {
       return withId(Fixtures.LEGACY_V2_MESSAGE_DELIVERED, id);
     }
-    JsonObject envelope = json(Fixtures.V2026_MESSAGE_RECEIVED).put("id", id).put("type", "message.delivered");
+    JsonObject envelope = Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED).put("id", id).put("type", "message.delivered");
     envelope.getJsonObject("data").getJsonObject("resource")
         .put("direction", "outgoing").put("text", "Thanks, see you tomorrow").put("status", "delivered");
     return bytes(envelope);
@@ -63,14 +58,14 @@ final class Bodies {
    * time: for traffic spread over many conversations.
    */
   static byte[] inConversation(String fixture, String id, String conversationId, Instant createdAt) {
-    JsonObject envelope = json(fixture).put("id", id).put("createdAt", createdAt.toString());
+    JsonObject envelope = Fixtures.json(fixture).put("id", id).put("createdAt", createdAt.toString());
     envelope.getJsonObject("data").getJsonObject("object").put("conversationId", conversationId);
     return bytes(envelope);
   }
 
   /** Whether the service answers this fixture only after processing it (an inbound text). */
   static boolean isCritical(String fixture) {
-    return "message.received".equals(json(fixture).getString("type"));
+    return "message.received".equals(Fixtures.json(fixture).getString("type"));
   }
 
   static byte[] bytes(JsonObject json) {

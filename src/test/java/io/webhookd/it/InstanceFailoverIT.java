@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.webhookd.it.PgInbox.Audit;
 import io.webhookd.it.Traffic.Sent;
 import io.webhookd.testing.Fixtures;
+import io.webhookd.testing.PrivateDatabase;
 import io.webhookd.testing.TestSigner;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -6,6 +6,7 @@ import io.webhookd.it.PgInbox.Audit;
 import io.webhookd.it.PgInbox.Event;
 import io.webhookd.it.Traffic.Sent;
 import io.webhookd.testing.Fixtures;
+import io.webhookd.testing.PrivateDatabase;
 import io.webhookd.testing.TestServices;
 import io.webhookd.testing.TestSigner;
 import java.nio.file.Path;

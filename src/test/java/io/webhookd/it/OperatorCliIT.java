@@ -14,6 +14,7 @@ import io.webhookd.store.InboxStore;
 import io.webhookd.store.InboxStores;
 import io.webhookd.store.InboxTransitions;
 import io.webhookd.testing.Fixtures;
+import io.webhookd.testing.PrivateDatabase;
 import io.webhookd.testing.TestSigner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

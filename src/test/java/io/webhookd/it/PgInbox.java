@@ -1,5 +1,6 @@
 package io.webhookd.it;
 
+import io.webhookd.testing.PrivateDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -35,6 +36,11 @@ final class PgInbox implements AutoCloseable {
 
   /** Rows of {@code db} whose event id starts with {@code eventIdPrefix}. */
   static PgInbox open(PrivateDatabase db, String eventIdPrefix) throws SQLException {
+    return new PgInbox(db.jdbc(), eventIdPrefix);
+  }
+
+  /** As {@link #open(PrivateDatabase, String)}, for PostgresOutageIT, still on this package's own database helper. */
+  static PgInbox open(io.webhookd.it.PrivateDatabase db, String eventIdPrefix) throws SQLException {
     return new PgInbox(db.jdbc(), eventIdPrefix);
   }
 

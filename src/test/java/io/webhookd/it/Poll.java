@@ -4,10 +4,14 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
-/** Waits for something asynchronous by polling it against a deadline; never a fixed sleep. */
+/**
+ * {@link io.webhookd.testing.Poll} at the pace the integration tests poll their server processes:
+ * each probe is an HTTP request or a query against another process, so a coarser pace than in-process
+ * tests use.
+ */
 final class Poll {
 
-  private static final long INTERVAL_MILLIS = 50;
+  private static final Duration PACE = Duration.ofMillis(50);
 
   private Poll() {
   }
@@ -17,16 +21,6 @@ final class Poll {
    * last value seen once {@code timeout} has passed.
    */
   static <T> T until(String what, Duration timeout, Callable<T> probe, Predicate<T> done) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T value = probe.call();
-      if (done.test(value)) {
-        return value;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; last seen: " + value);
-      }
-      Thread.sleep(INTERVAL_MILLIS); // poll interval, not synchronisation: the loop re-checks the condition
-    }
+    return io.webhookd.testing.Poll.until(what, timeout, PACE, probe, done);
   }
 }

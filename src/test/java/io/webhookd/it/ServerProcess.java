@@ -1,10 +1,11 @@
 package io.webhookd.it;
 
+import static io.webhookd.testing.InProcessServer.freePort;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -77,17 +78,6 @@ public final class ServerProcess implements AutoCloseable {
           + ": build it first (mvn -B -DskipTests package); failsafe passes -Dwebhookd.jar");
     }
     return jar.toAbsolutePath();
-  }
-
-  /** A port nothing listens on right now (the server may still lose a race for it; start() retries). */
-  public static int freePort() {
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.setReuseAddress(true);
-      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** How to start one server process. */

@@ -97,7 +97,7 @@ class WebhookAcceptanceIT {
     }
     assertStoredExactly(expectedId, body, scheme);
     try (InboxDb db = InboxDb.open(dataDir)) {
-      assertThat(db.event(expectedId).orElseThrow().type()).isEqualTo(Bodies.json(fixture).getString("type"));
+      assertThat(db.event(expectedId).orElseThrow().type()).isEqualTo(Fixtures.json(fixture).getString("type"));
     }
   }
 
@@ -201,7 +201,7 @@ class WebhookAcceptanceIT {
 
   @Test
   void eventWithoutIdIsIdentifiedByItsFieldsAndStoredOnce() throws Exception {
-    JsonObject envelope = Bodies.json(Fixtures.LEGACY_V2_MESSAGE_DELIVERED);
+    JsonObject envelope = Fixtures.json(Fixtures.LEGACY_V2_MESSAGE_DELIVERED);
     envelope.remove("id");
     envelope.getJsonObject("data").getJsonObject("object").put("body", "no id " + Bodies.uniqueId("noid"));
     byte[] body = Bodies.bytes(envelope);
@@ -233,7 +233,7 @@ class WebhookAcceptanceIT {
   @Test
   void bodyOverTheLimitIsRefusedWith413Json() throws Exception {
     String id = Bodies.uniqueId("too-large");
-    JsonObject envelope = Bodies.json(Fixtures.LEGACY_V2_MESSAGE_RECEIVED).put("id", id);
+    JsonObject envelope = Fixtures.json(Fixtures.LEGACY_V2_MESSAGE_RECEIVED).put("id", id);
     envelope.getJsonObject("data").getJsonObject("object").put("body", "x".repeat(8 * 1024));
     byte[] body = Bodies.bytes(envelope);
     assertThat(body.length).isGreaterThan(8 * 1024);

@@ -8,7 +8,7 @@ import io.webhookd.observe.ObserveHandlers.Permanent;
 import io.webhookd.observe.ObserveHandlers.Recording;
 import io.webhookd.observe.ObservedServer.Reply;
 import io.webhookd.process.HandlerRegistry;
-import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestServices;
 import io.webhookd.testing.TestSigner;
 import java.net.InetSocketAddress;
@@ -200,7 +200,7 @@ class MetricsEndToEndTest {
     expect(server.post(ObserveBodies.delivered(id)), 200, "queued");
     expect(server.post(ObserveBodies.delivered(id)), 200, "duplicate_ignored");
     // Redis learns the key in the background once the store committed it.
-    InProcessServer.await("Redis to know the event", ObservedServer.WAIT,
+    Poll.until("Redis to know the event", ObservedServer.WAIT,
         () -> redisHas(redis, "webhookd:seen:openphone:" + id), known -> known);
     server.restart(handlers());
     expect(server.post(ObserveBodies.delivered(id)), 200, "duplicate_ignored");

@@ -1,6 +1,5 @@
 package io.webhookd.observe;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.testing.Fixtures;
 import java.nio.charset.StandardCharsets;
@@ -16,40 +15,36 @@ final class ObserveBodies {
     return "EVobs" + hint + UUID.randomUUID().toString().replace("-", "");
   }
 
-  static JsonObject fixture(String name) {
-    return new JsonObject(Buffer.buffer(Fixtures.bytes(name)));
-  }
-
   /** An outgoing text's delivery receipt (not critical: answered "queued"). */
   static byte[] delivered(String id) {
-    return bytes(fixture(Fixtures.LEGACY_V2_MESSAGE_DELIVERED).put("id", id));
+    return bytes(Fixtures.json(Fixtures.LEGACY_V2_MESSAGE_DELIVERED).put("id", id));
   }
 
   /** An inbound text (critical: answered after processing, within the budget). */
   static byte[] received(String id) {
-    return bytes(fixture(Fixtures.LEGACY_V2_MESSAGE_RECEIVED).put("id", id));
+    return bytes(Fixtures.json(Fixtures.LEGACY_V2_MESSAGE_RECEIVED).put("id", id));
   }
 
   /** An inbound text with the given text (API v4 envelope, {@code data.object.text}). */
   static byte[] receivedWithText(String id, String text) {
-    JsonObject body = fixture(Fixtures.API_V4_MESSAGE_RECEIVED).put("id", id);
+    JsonObject body = Fixtures.json(Fixtures.API_V4_MESSAGE_RECEIVED).put("id", id);
     body.getJsonObject("data").getJsonObject("object").put("text", text);
     return bytes(body);
   }
 
   /** An outgoing text's delivery receipt with the given text (legacy {@code data.object.body}). */
   static byte[] deliveredWithText(String id, String text) {
-    JsonObject body = fixture(Fixtures.LEGACY_V2_MESSAGE_DELIVERED).put("id", id);
+    JsonObject body = Fixtures.json(Fixtures.LEGACY_V2_MESSAGE_DELIVERED).put("id", id);
     body.getJsonObject("data").getJsonObject("object").put("body", text);
     return bytes(body);
   }
 
   static byte[] callCompleted(String id) {
-    return bytes(fixture(Fixtures.LEGACY_V3_CALL_COMPLETED).put("id", id));
+    return bytes(Fixtures.json(Fixtures.LEGACY_V3_CALL_COMPLETED).put("id", id));
   }
 
   static byte[] contactUpdated(String id) {
-    return bytes(fixture(Fixtures.LEGACY_V3_CONTACT_UPDATED).put("id", id));
+    return bytes(Fixtures.json(Fixtures.LEGACY_V3_CONTACT_UPDATED).put("id", id));
   }
 
   /** A type OpenPhone may add one day and the service does not know: counted as "unknown". */

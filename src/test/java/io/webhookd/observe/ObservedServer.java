@@ -4,6 +4,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -153,12 +154,12 @@ final class ObservedServer implements AutoCloseable {
 
   /** Polls {@code /ready} until {@code done} accepts the verdict. */
   Ready awaitReady(String what, Predicate<Ready> done) {
-    return InProcessServer.await("/ready: " + what, WAIT, this::ready, done);
+    return Poll.until("/ready: " + what, WAIT, this::ready, done);
   }
 
   /** Polls {@code /metrics} until {@code done} accepts the scrape. */
   Scrape awaitMetrics(String what, Predicate<Scrape> done) {
-    return InProcessServer.await("/metrics: " + what, WAIT, this::metrics, done);
+    return Poll.until("/metrics: " + what, WAIT, this::metrics, done);
   }
 
   private static Reply send(HttpRequest request) {

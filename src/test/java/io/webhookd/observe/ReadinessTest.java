@@ -9,6 +9,10 @@ import io.webhookd.observe.ObserveHandlers.Recording;
 import io.webhookd.observe.ObservedServer.Ready;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
+import io.webhookd.testing.PrivateDatabase;
+import io.webhookd.testing.TcpProxy;
+import io.webhookd.testing.TcpProxy.Mode;
 import io.webhookd.testing.TestServices;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -33,8 +37,8 @@ class ReadinessTest {
   Path dir;
 
   private ObservedServer server;
-  private PgDatabase database;
-  private SwitchableProxy proxy;
+  private PrivateDatabase database;
+  private TcpProxy proxy;
   private Gate gate;
 
   @AfterEach
@@ -163,7 +167,7 @@ class ReadinessTest {
     startOnPostgresBehindProxy(Map.of(), new HandlerRegistry().register("message.delivered", handler));
     server.awaitReady("healthy", r -> r.httpStatus() == 200 && "healthy".equals(r.status()));
 
-    proxy.down();
+    proxy.cut(Mode.REFUSE);
     Ready unhealthy = server.awaitReady("unhealthy with the store gone",
         r -> r.httpStatus() == 503 && "unhealthy".equals(r.status()));
     assertThat(unhealthy.checkStatus("store")).isEqualTo("unhealthy");
@@ -175,13 +179,13 @@ class ReadinessTest {
     assertThat(server.metrics().series("webhook_rejected_total", "reason"))
         .isEqualTo(MetricsEndToEndTest.expected("reason=storage_unavailable", 1));
 
-    proxy.up();
+    proxy.restore();
     Ready healthy = server.awaitReady("healthy again with the store back",
         r -> r.httpStatus() == 200 && "healthy".equals(r.status()));
     assertThat(healthy.checkStatus("store")).isEqualTo("healthy");
     // The sender's retry is stored and processed.
     expect(server.post(ObserveBodies.delivered(id)), 200, "queued");
-    InProcessServer.await("the retried event processed", ObservedServer.WAIT, handler::calls,
+    Poll.until("the retried event processed", ObservedServer.WAIT, handler::calls,
         calls -> calls.contains(id + "#1"));
   }
 
@@ -211,13 +215,13 @@ class ReadinessTest {
   // ---- helpers ----------------------------------------------------------------------------------
 
   private void startOnPostgres(Map<String, String> overrides, HandlerRegistry handlers) throws Exception {
-    database = PgDatabase.create();
+    database = PrivateDatabase.create("observe");
     server = ObservedServer.start(dir, postgresSettings(database.url(), overrides), handlers);
   }
 
   private void startOnPostgresBehindProxy(Map<String, String> overrides, HandlerRegistry handlers) throws Exception {
-    database = PgDatabase.create();
-    proxy = SwitchableProxy.to(database.host(), database.port());
+    database = PrivateDatabase.create("observe");
+    proxy = TcpProxy.to(database.host(), database.port());
     server = ObservedServer.start(dir, postgresSettings(database.urlVia("127.0.0.1", proxy.port()), overrides),
         handlers);
   }

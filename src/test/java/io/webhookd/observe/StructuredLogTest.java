@@ -22,6 +22,7 @@ import io.webhookd.process.EventHandler;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.testing.Fixtures;
 import io.webhookd.testing.InProcessServer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -144,7 +145,7 @@ class StructuredLogTest {
     String call = ObserveBodies.newId("call");
     String contact = ObserveBodies.newId("contact");
     expect(server.post(ObserveBodies.receivedWithText(inbound, inboundText)), 200, "processed");
-    expect(server.post(ObserveBodies.bytes(ObserveBodies.fixture(Fixtures.V2026_MESSAGE_RECEIVED).put("id", optOut))),
+    expect(server.post(ObserveBodies.bytes(Fixtures.json(Fixtures.V2026_MESSAGE_RECEIVED).put("id", optOut))),
         200, "processed");
     expect(server.post(ObserveBodies.deliveredWithText(delivered, deliveredText)), 200, "queued");
     expect(server.post(ObserveBodies.callCompleted(call)), 200, "queued");
@@ -155,11 +156,11 @@ class StructuredLogTest {
     expect(server.post(("{\"text\": \"" + inboundText + "\", ").getBytes(StandardCharsets.UTF_8)), 400,
         "invalid_json");
 
-    InProcessServer.await("every event finished", ObservedServer.WAIT,
+    Poll.until("every event finished", ObservedServer.WAIT,
         () -> server.server().query("SELECT event_id, status FROM inbox_events"),
         rows -> rows.size() == 5 && rows.stream().allMatch(row -> List.of("processed", "dead", "ignored")
             .contains(row.get("status"))));
-    InProcessServer.await("the refused confirmation logged", ObservedServer.WAIT,
+    Poll.until("the refused confirmation logged", ObservedServer.WAIT,
         () -> capture.events.stream().filter(e -> e.getLoggerName().endsWith("OutboundSender")
             && e.getLevel().isGreaterOrEqual(Level.WARN)).count(), n -> n > 0);
     assertThat(apiCalls.get()).as("texts the API was asked to send").isPositive();

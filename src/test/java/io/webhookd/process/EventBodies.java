@@ -1,6 +1,5 @@
 package io.webhookd.process;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.testing.Fixtures;
 import java.time.Instant;
@@ -19,7 +18,7 @@ final class EventBodies {
 
   /** A fixture body with its event id replaced. */
   static byte[] fixture(String fixture, String eventId) {
-    JsonObject body = new JsonObject(Buffer.buffer(Fixtures.bytes(fixture)));
+    JsonObject body = Fixtures.json(fixture);
     body.put("id", eventId);
     return body.toBuffer().getBytes();
   }

@@ -12,7 +12,8 @@ import io.webhookd.process.TestHandlers.FailsThenSucceeds;
 import io.webhookd.process.TestHandlers.Recording;
 import io.webhookd.testing.Fixtures;
 import io.webhookd.testing.InProcessServer;
-import io.webhookd.testing.TestServices;
+import io.webhookd.testing.Poll;
+import io.webhookd.testing.PrivateDatabase;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,14 +53,19 @@ class ProcessingPipelineTest {
 
   private InProcessServer server;
   private Vertx alertVertx;
+  /** The PostgreSQL test's own database, dropped once its server has stopped. */
+  private PrivateDatabase database;
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     if (server != null) {
       server.stop();
     }
     if (alertVertx != null) {
       alertVertx.close().await();
+    }
+    if (database != null) {
+      database.close();
     }
   }
 
@@ -124,7 +130,7 @@ class ProcessingPipelineTest {
     // Every event is stored now: restart, and what is left is processed from a backlog.
     Recording secondRun = new Recording();
     server.startAgain(new HandlerRegistry().register("message.delivered", secondRun));
-    InProcessServer.await("every event processed", WAIT,
+    Poll.until("every event processed", WAIT,
         () -> server.query("SELECT count(*) AS n FROM inbox_events WHERE status = 'processed'").get(0).get("n"),
         n -> ((Number) n).intValue() == conversations * perConversation);
 
@@ -189,16 +195,16 @@ class ProcessingPipelineTest {
     server = InProcessServer.start(dir, quickRetry, new HandlerRegistry().register("call.completed", handler));
     String id = EventBodies.newEventId("claimatstop");
     server.send(EventBodies.fixture(Fixtures.LEGACY_V3_CALL_COMPLETED, id));
-    Map<String, Object> scheduled = InProcessServer.await("the retry to be scheduled", WAIT, () -> server.inboxRow(id),
+    Map<String, Object> scheduled = Poll.until("the retry to be scheduled", WAIT, () -> server.inboxRow(id),
         r -> r != null && "pending".equals(r.get("status")) && r.get("last_error") != null);
     long dueAt = ((Number) scheduled.get("due_at")).longValue();
 
     String statusAfterStop;
     try (InProcessServer.WriteLock lock = server.holdWriteLock()) {
       // The scheduler's next claim now waits for the lock; let the retry come due meanwhile.
-      InProcessServer.await("the retry to be due", WAIT, System::currentTimeMillis, now -> now > dueAt + 50);
+      Poll.until("the retry to be due", WAIT, System::currentTimeMillis, now -> now > dueAt + 50);
       CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
-      InProcessServer.await("the stop to close every listener", WAIT, server::managementListening, up -> !up);
+      Poll.until("the stop to close every listener", WAIT, server::managementListening, up -> !up);
       lock.close();
       stopping.get(20, TimeUnit.SECONDS);
       statusAfterStop = server.status(id);
@@ -226,8 +232,8 @@ class ProcessingPipelineTest {
    */
   @Test
   void differentConversationsRunInParallelWhenThereAreSeveralWorkers() throws Exception {
-    String pgUrl = TestServices.postgres();
-    TestServices.truncateAll();
+    database = PrivateDatabase.create("pipeline");
+    String pgUrl = database.url();
     Recording handler = new Recording(Duration.ofMillis(30));
     server = InProcessServer.start(dir, Map.of("WEBHOOKD_PROCESS_WORKERS", "4", "WEBHOOKD_PG_URL", pgUrl),
         new HandlerRegistry().register("message.delivered", handler));
@@ -241,7 +247,7 @@ class ProcessingPipelineTest {
       }
     }
     CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    InProcessServer.await("every event processed", WAIT, () -> handler.calls().size(), n -> n == 24);
+    Poll.until("every event processed", WAIT, () -> handler.calls().size(), n -> n == 24);
 
     assertThat(handler.maxConcurrentWithinAPartition()).isEqualTo(1);
     assertThat(handler.maxConcurrent())
@@ -294,7 +300,7 @@ class ProcessingPipelineTest {
     String id = EventBodies.newEventId("restart");
 
     server.send(EventBodies.fixture(Fixtures.LEGACY_V3_CALL_COMPLETED, id));
-    InProcessServer.await("the retry to be scheduled", WAIT, () -> server.inboxRow(id),
+    Poll.until("the retry to be scheduled", WAIT, () -> server.inboxRow(id),
         r -> r != null && "pending".equals(r.get("status")) && r.get("last_error") != null);
     server.stop();
 
@@ -407,7 +413,7 @@ class ProcessingPipelineTest {
 
     assertThat(response.statusCode()).isEqualTo(200);
     server.awaitStatus(id, "dead", WAIT);
-    InProcessServer.await("the alert to be delivered", WAIT, () -> List.copyOf(alerts),
+    Poll.until("the alert to be delivered", WAIT, () -> List.copyOf(alerts),
         list -> list.stream().anyMatch(a -> a.answeredWith() == 200));
     assertThat(alerts).extracting(Alert::answeredWith).startsWith(500, 200);
     assertThat(alerts).allSatisfy(alert -> {
@@ -436,7 +442,7 @@ class ProcessingPipelineTest {
     // then nothing was sent for the call.
     server.send(EventBodies.fixture(Fixtures.LEGACY_V2_MESSAGE_RECEIVED, textId));
     server.awaitStatus(textId, "dead", WAIT);
-    InProcessServer.await("the inbound text's alert", WAIT, () -> List.copyOf(alerts), list -> !list.isEmpty());
+    Poll.until("the inbound text's alert", WAIT, () -> List.copyOf(alerts), list -> !list.isEmpty());
 
     assertThat(alerts).hasSize(1);
     assertThat(alerts.get(0).body().getString("text")).contains(textId).doesNotContain(callId);

@@ -13,6 +13,7 @@ import io.webhookd.event.ContentHash;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.testing.Fixtures;
+import io.webhookd.testing.Poll;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,23 +161,7 @@ public abstract class InboxStoreContract {
    * failing when that does not happen within {@code within}.
    */
   protected <T> T eventually(Supplier<Future<T>> call, Predicate<T> done, Duration within) throws Exception {
-    long deadline = System.nanoTime() + within.toNanos();
-    CompletableFuture<T> outcome = new CompletableFuture<>();
-    context.runOnContext(v -> poll(call, done, deadline, outcome));
-    return await(outcome);
-  }
-
-  private <T> void poll(Supplier<Future<T>> call, Predicate<T> done, long deadline, CompletableFuture<T> outcome) {
-    call.get().onComplete(ar -> {
-      if (ar.succeeded() && done.test(ar.result())) {
-        outcome.complete(ar.result());
-      } else if (System.nanoTime() - deadline > 0) {
-        outcome.completeExceptionally(new AssertionError("condition not met in time; last outcome: "
-            + (ar.succeeded() ? ar.result() : ar.cause())));
-      } else {
-        vertx.setTimer(20, id -> poll(call, done, deadline, outcome));
-      }
-    });
+    return await(Poll.eventually(vertx, context, call, done, within));
   }
 
   /** Rows read through the port, in one transaction. */

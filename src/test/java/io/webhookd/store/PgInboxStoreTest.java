@@ -8,7 +8,7 @@ import io.vertx.core.Vertx;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.postgres.PgInboxStore;
-import io.webhookd.testing.TestServices;
+import io.webhookd.testing.PrivateDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -23,24 +23,41 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The {@link InboxStoreContract} on the PostgreSQL adapter against the real test database, emptied
- * before each test; plus what only the shared store does: partition leases between instances.
+ * The {@link InboxStoreContract} on the PostgreSQL adapter against a database of this class's own on
+ * the test server (the shared test database may be emptied by another build meanwhile), emptied
+ * before each test and dropped after the last; plus what only the shared store does: partition
+ * leases between instances.
  */
 class PgInboxStoreTest extends InboxStoreContract {
 
+  private static PrivateDatabase database;
+
+  @BeforeAll
+  static void createDatabase() throws Exception {
+    database = PrivateDatabase.create("store");
+  }
+
+  @AfterAll
+  static void dropDatabase() throws Exception {
+    if (database != null) {
+      database.close();
+    }
+  }
+
   @Override
   protected InboxStore openStore(Vertx vertx, Settings.Store settings) throws Exception {
-    String url = TestServices.postgres();
-    TestServices.truncateAll();
-    return PgInboxStore.open(vertx, new Settings.Postgres(url, 4), settings, OWNER);
+    database.truncateAll();
+    return PgInboxStore.open(vertx, new Settings.Postgres(database.url(), 4), settings, OWNER);
   }
 
   @Override
   protected Connection jdbc() throws SQLException {
-    return TestServices.jdbc();
+    return database.jdbc();
   }
 
   private SqlRow partitionLease(String partitionKey) throws Exception {

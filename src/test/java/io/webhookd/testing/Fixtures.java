@@ -1,5 +1,7 @@
 package io.webhookd.testing;
 
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -37,5 +39,10 @@ public final class Fixtures {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The fixture parsed, a fresh object each time, for a test to vary. */
+  public static JsonObject json(String name) {
+    return new JsonObject(Buffer.buffer(bytes(name)));
   }
 }

@@ -19,19 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Predicate;
 
 /**
  * The whole service running inside the test JVM ({@link WebhookdServer#start(Settings, HandlerRegistry)})
@@ -46,7 +40,6 @@ import java.util.function.Predicate;
 public final class InProcessServer implements AutoCloseable {
 
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
-  private static final long POLL_INTERVAL_MILLIS = 20;
 
   private final Path workDir;
   private final Path configFile;
@@ -197,24 +190,8 @@ public final class InProcessServer implements AutoCloseable {
 
   /** Runs a query on the SQLite file; rows by lower-case column name, in order. */
   public List<Map<String, Object>> query(String sql, Object... params) {
-    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + databaseFile().toAbsolutePath());
-         PreparedStatement statement = connection.prepareStatement(sql)) {
-      statement.setQueryTimeout(10);
-      for (int i = 0; i < params.length; i++) {
-        statement.setObject(i + 1, params[i]);
-      }
-      List<Map<String, Object>> rows = new ArrayList<>();
-      try (ResultSet rs = statement.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= meta.getColumnCount(); i++) {
-            row.put(meta.getColumnLabel(i).toLowerCase(java.util.Locale.ROOT), rs.getObject(i));
-          }
-          rows.add(row);
-        }
-      }
-      return rows;
+    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + databaseFile().toAbsolutePath())) {
+      return Rows.query(connection, sql, params);
     } catch (SQLException e) {
       throw new IllegalStateException("query failed: " + sql, e);
     }
@@ -250,7 +227,7 @@ public final class InProcessServer implements AutoCloseable {
 
   /** Waits until the event has the given status, and returns its row. */
   public Map<String, Object> awaitStatus(String eventId, String status, Duration timeout) {
-    return await("event " + eventId + " to be " + status, timeout, () -> inboxRow(eventId),
+    return Poll.until("event " + eventId + " to be " + status, timeout, () -> inboxRow(eventId),
         row -> row != null && status.equals(row.get("status")));
   }
 
@@ -304,34 +281,6 @@ public final class InProcessServer implements AutoCloseable {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
-
-  /**
-   * Calls {@code probe} until {@code done} accepts its value, and returns that value; fails with the
-   * last value seen once {@code timeout} has passed. Polling against a deadline, never a fixed wait.
-   */
-  public static <T> T await(String what, Duration timeout, Callable<T> probe, Predicate<T> done) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T value;
-      try {
-        value = probe.call();
-      } catch (Exception e) {
-        throw new IllegalStateException("probing " + what + " failed", e);
-      }
-      if (done.test(value)) {
-        return value;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; last seen: " + value);
-      }
-      try {
-        Thread.sleep(POLL_INTERVAL_MILLIS); // the poll's pace: the loop re-checks the condition
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for " + what, e);
-      }
-    }
-  }
 
   /** A TCP port free on the loopback interface right now. */
   public static int freePort() {

@@ -71,7 +71,14 @@ public final class TestServices {
 
   /** Empties the service's tables so that a test starts from nothing; the schema stays. */
   public static void truncateAll() throws SQLException {
-    try (Connection c = jdbc(); Statement s = c.createStatement();
+    try (Connection c = jdbc()) {
+      truncateAll(c);
+    }
+  }
+
+  /** Empties every table but Flyway's in the database {@code c} is connected to. */
+  static void truncateAll(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
          ResultSet rs = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
              + " AND tablename <> 'flyway_schema_history'")) {
       StringBuilder tables = new StringBuilder();
@@ -122,7 +129,7 @@ public final class TestServices {
   }
 
   /** A {@code postgresql://} URL in JDBC terms. */
-  record Jdbc(String url, String user, String password, String database) {
+  record Jdbc(String url, String user, String password, String host, int port, String database) {
     static Jdbc of(String postgresUrl) {
       URI uri = URI.create(postgresUrl.replaceFirst("^postgres(ql)?://", "http://"));
       String user = null;
@@ -134,7 +141,8 @@ public final class TestServices {
       }
       String database = uri.getPath().replaceFirst("^/", "");
       int port = uri.getPort() < 0 ? 5432 : uri.getPort();
-      return new Jdbc("jdbc:postgresql://" + uri.getHost() + ":" + port + "/" + database, user, password, database);
+      return new Jdbc("jdbc:postgresql://" + uri.getHost() + ":" + port + "/" + database, user, password,
+          uri.getHost(), port, database);
     }
   }
 }
