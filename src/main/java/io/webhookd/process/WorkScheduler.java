@@ -58,8 +58,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
    * them alive, so they are tried again before every claim.
    */
   private final Set<Long> toAbandon = new HashSet<>();
-  /** Claimed events not yet finished; a claim that returns one of them again is ignored. */
-  private final Set<Long> inFlightIds = new HashSet<>();
   private Promise<Void> idle;
   private int inFlight;
   private boolean claiming;
@@ -193,12 +191,13 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
         });
   }
 
-  /** Takes one event into processing; its slot is already taken. */
+  /**
+   * Takes one event into processing; its slot is already taken. A claim may return an event whose
+   * previous attempt is still on its way back from a worker (its retry came due first): it is a
+   * new claim all the same, and it waits behind that attempt in its partition's queue. Dropping it
+   * would leave it claimed and unprocessed until its lease ran out.
+   */
   private void enqueue(InboxEvent event) {
-    if (!inFlightIds.add(event.inboxId())) {
-      free.incrementAndGet();
-      return;
-    }
     inFlight++;
     String partition = event.event().partitionKey();
     PriorityQueue<InboxEvent> queue = busy.get(partition);
@@ -223,7 +222,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     dispatcher.dispatchAndWait(event).onComplete(ar -> {
       inFlight--;
       free.incrementAndGet();
-      inFlightIds.remove(event.inboxId());
       if (ar.failed()) {
         // The claim stays in the store; it is given back so that it can be claimed again.
         LOG.warn("event {} was not processed: {}", event.event().eventId(), ar.cause().getMessage());
