@@ -40,11 +40,16 @@ public final class InboxStats {
   }
 
   public Future<Reading> refresh() {
+    // One condition per status, so that each reads only its partial index (the backlog), never the
+    // whole table: on SQLite this runs on the writer thread, between commits.
     return store.inTransaction(tx -> tx.query("""
             SELECT
-              (SELECT COUNT(*) FROM inbox_events WHERE status IN ('pending', 'processing')) AS queue_size,
+              (SELECT COUNT(*) FROM inbox_events WHERE status = 'pending')
+                + (SELECT COUNT(*) FROM inbox_events WHERE status = 'processing') AS queue_size,
               (SELECT COUNT(*) FROM dead_letters WHERE resolved_at IS NULL) AS dead_letters,
-              (SELECT MIN(received_at) FROM inbox_events WHERE status IN ('pending', 'processing')) AS oldest""")
+              (SELECT MIN(received_at) FROM (
+                 SELECT received_at FROM inbox_events WHERE status = 'pending'
+                 UNION ALL SELECT received_at FROM inbox_events WHERE status = 'processing') AS backlog) AS oldest""")
         .map(rows -> {
           SqlRow row = rows.get(0);
           return new Reading(row.longValue("queue_size"), row.longValue("dead_letters"), row.longValue("oldest"),
