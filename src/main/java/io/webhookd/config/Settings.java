@@ -71,7 +71,7 @@ public record Settings(
    * 503 (the sender retries; if the commit did land, the retry is a duplicate).
    */
   public record Store(SqliteSynchronous sqliteSynchronous, int batchSize, Duration batchDelay,
-      int queueCapacity, Duration commitTimeout) {
+      int queueCapacity, Duration commitTimeout, int sqlitePageSize) {
   }
 
   /**

@@ -78,6 +78,8 @@ public final class SettingsLoader {
           t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofHours(1)));
   static final Setting<SqliteSynchronous> STORE_SQLITE_SYNCHRONOUS = Setting.of(
       "store.sqlite.synchronous", "FULL", t -> ValueParsers.oneOf(t, SqliteSynchronous.class));
+  static final Setting<Integer> STORE_SQLITE_PAGE_SIZE = Setting.of("store.sqlite.page-size", "4096",
+      t -> ValueParsers.powerOfTwo(t, 512, 65_536));
   static final Setting<Integer> STORE_BATCH_SIZE =
       Setting.of("store.batch-size", "512", t -> ValueParsers.integer(t, 1, 100_000));
   static final Setting<Duration> STORE_BATCH_DELAY = Setting.of("store.batch-delay", "0ms",
@@ -164,7 +166,7 @@ public final class SettingsLoader {
       MANAGEMENT_SUCCESS_RATE_DEGRADED_BELOW,
       DATA_DIR,
       OPENPHONE_SECRETS, OPENPHONE_SECRETS_FILE, OPENPHONE_TIMESTAMP_TOLERANCE,
-      STORE_SQLITE_SYNCHRONOUS, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
+      STORE_SQLITE_SYNCHRONOUS, STORE_SQLITE_PAGE_SIZE, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
       STORE_COMMIT_TIMEOUT,
       PG_URL, PG_POOL_SIZE,
       DEDUP_CACHE_SIZE, DEDUP_TTL,
@@ -224,7 +226,8 @@ public final class SettingsLoader {
         new Settings.OpenPhone(List.copyOf(new LinkedHashSet<>(secrets)),
             value(OPENPHONE_TIMESTAMP_TOLERANCE), List.copyOf(inlineSecrets), secretsFile),
         new Settings.Store(value(STORE_SQLITE_SYNCHRONOUS), value(STORE_BATCH_SIZE),
-            value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY), value(STORE_COMMIT_TIMEOUT)),
+            value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY), value(STORE_COMMIT_TIMEOUT),
+            value(STORE_SQLITE_PAGE_SIZE)),
         new Settings.Postgres(value(PG_URL), value(PG_POOL_SIZE)),
         new Settings.Dedup(value(DEDUP_CACHE_SIZE), value(DEDUP_TTL), value(REDIS_URL),
             value(REDIS_TIMEOUT)),

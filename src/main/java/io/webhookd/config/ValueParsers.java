@@ -18,6 +18,15 @@ final class ValueParsers {
   private ValueParsers() {
   }
 
+  /** A power of two within min..max, e.g. a page size. */
+  static int powerOfTwo(String text, int min, int max) {
+    int value = integer(text, min, max);
+    if (Integer.bitCount(value) != 1) {
+      throw new IllegalArgumentException(value + " is not a power of two");
+    }
+    return value;
+  }
+
   static int integer(String text, int min, int max) {
     int value;
     try {

@@ -244,6 +244,10 @@ class SettingsLoaderTest {
     assertRefused(Map.of("WEBHOOKD_STORE_SQLITE_SYNCHRONOUS", "OFF"),
         "store.sqlite.synchronous", "WEBHOOKD_STORE_SQLITE_SYNCHRONOUS");
     assertRefused(Map.of("WEBHOOKD_HTTP_HOST", "  "), "http.host", "WEBHOOKD_HTTP_HOST");
+    assertRefused(Map.of("WEBHOOKD_STORE_SQLITE_PAGE_SIZE", "3000"), // not a power of two
+        "store.sqlite.page-size", "WEBHOOKD_STORE_SQLITE_PAGE_SIZE");
+    assertRefused(Map.of("WEBHOOKD_STORE_SQLITE_PAGE_SIZE", "256"),
+        "store.sqlite.page-size", "WEBHOOKD_STORE_SQLITE_PAGE_SIZE");
   }
 
   @Test

@@ -85,6 +85,30 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     assertThat(Files.size(file)).as("database file size").isGreaterThanOrEqualTo(before + 400_000);
   }
 
+  /** The page size applies to a new file; a file that exists keeps its own. */
+  @Test
+  void aNewFileHasTheConfiguredPageSizeAndAnExistingOneKeepsItsOwn(@TempDir Path other) throws Exception {
+    assertThat(pageSize(dataDir)).isEqualTo(settings.sqlitePageSize());
+
+    Settings.Store small = new Settings.Store(settings.sqliteSynchronous(), settings.batchSize(),
+        settings.batchDelay(), settings.queueCapacity(), settings.commitTimeout(), 1024);
+    SqliteInboxStore.open(other, small, OWNER).close().await();
+    assertThat(pageSize(other)).isEqualTo(1024);
+
+    closeStore();
+    useStore(SqliteInboxStore.open(dataDir, small, OWNER));
+    assertThat(pageSize(dataDir)).isEqualTo(settings.sqlitePageSize());
+    assertThat(call(() -> store.append(event("EV-after-reopen"))).stored()).isTrue();
+  }
+
+  private static long pageSize(Path dir) throws SQLException {
+    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteInboxStore.FILE_NAME));
+        var statement = connection.createStatement(); var rs = statement.executeQuery("PRAGMA page_size")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   /** One process owns the file: a new event is claimed in the commit that stores it. */
   @Test
   void appendClaimedClaimsInTheSameCommitAndARestartTakesItOver() throws Exception {

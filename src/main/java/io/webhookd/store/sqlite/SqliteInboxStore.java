@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -117,6 +118,9 @@ public final class SqliteInboxStore implements InboxStore {
       boolean takeOverOrphans) throws IOException, SQLException {
     Files.createDirectories(dataDir);
     String url = "jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath();
+    if (!Files.exists(dataDir.resolve(FILE_NAME))) {
+      create(url, settings.sqlitePageSize());
+    }
     migrate(url);
     SQLiteConfig config = new SQLiteConfig();
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -155,6 +159,19 @@ public final class SqliteInboxStore implements InboxStore {
     LOG.info("inbox store: SQLite at {} (synchronous={})", dataDir.resolve(FILE_NAME),
         settings.sqliteSynchronous());
     return new SqliteInboxStore(writer, checkpointer, instanceId);
+  }
+
+  /**
+   * A new database file with the configured page size. The size is fixed once the file has its
+   * first table (and WAL mode forbids changing it later), so it is set before anything else.
+   */
+  private static void create(String url, int pageSize) throws SQLException {
+    try (Connection connection = DriverManager.getConnection(url);
+        var statement = connection.createStatement()) {
+      statement.execute("PRAGMA page_size = " + pageSize);
+      statement.execute("CREATE TABLE webhookd_page_size (n INTEGER)");
+      statement.execute("DROP TABLE webhookd_page_size");
+    }
   }
 
   static void migrate(String url) {
