@@ -78,7 +78,7 @@ public final class SettingsLoader {
           t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofHours(1)));
   static final Setting<SqliteSynchronous> STORE_SQLITE_SYNCHRONOUS = Setting.of(
       "store.sqlite.synchronous", "FULL", t -> ValueParsers.oneOf(t, SqliteSynchronous.class));
-  static final Setting<Integer> STORE_SQLITE_PAGE_SIZE = Setting.of("store.sqlite.page-size", "4096",
+  static final Setting<Integer> STORE_SQLITE_PAGE_SIZE = Setting.of("store.sqlite.page-size", "2048",
       t -> ValueParsers.powerOfTwo(t, 512, 65_536));
   static final Setting<Integer> STORE_BATCH_SIZE =
       Setting.of("store.batch-size", "512", t -> ValueParsers.integer(t, 1, 100_000));
