@@ -22,18 +22,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * The chaos run: each scenario starts the packaged jar as real processes with a store of its own,
  * puts steady signed load on it from this process, breaks something, lets processing settle and
  * checks the {@link Ledger}. Prints a report per scenario and in total; exits 1 when anything
- * acknowledged was lost or anything was duplicated (or the soak saw errors), 2 on bad arguments.
+ * acknowledged was lost or anything was duplicated (or the soak saw errors or growth), 2 on bad
+ * arguments.
  *
  * <pre>
  * java -cp target/webhookd.jar io.webhookd.chaos.ChaosRunner [--quick] [--only kill9-sqlite,soak]
- *     [--rate 150] [--kills 8] [--soak 10m] [--soak-rate 100] [--fault-rate 0.05] [--jar target/webhookd.jar]
- *     [--out target/chaos] [--pg 127.0.0.1:5432] [--redis 127.0.0.1:6379]
+ *     [--rate 150] [--kills 8] [--soak 10m] [--soak-rate 100] [--poison-rate 0.05] [--fault-rate 0.3]
+ *     [--jar target/webhookd.jar] [--out target/chaos] [--pg 127.0.0.1:5432] [--redis 127.0.0.1:6379]
  * </pre>
  */
 public final class ChaosRunner {
 
   static final List<String> SCENARIOS = List.of(
-      "kill9-sqlite", "kill9-pg", "two-instances", "redis-cut", "pg-cut", "dlq", "soak");
+      "kill9-sqlite", "kill9-pg", "two-instances", "redis-cut", "pg-cut", "dlq", "faults", "soak");
+
+  /** The soak's growth allowance: RSS may grow by max(5 %, 16 MiB), heap in use by max(10 %, 8 MiB). */
+  static final double RSS_RELATIVE = 0.05;
+  static final double RSS_ABSOLUTE_MIB = 16;
+  static final double HEAP_RELATIVE = 0.10;
+  static final double HEAP_ABSOLUTE_MIB = 8;
 
   private boolean quick;
   private List<String> only = SCENARIOS;
@@ -42,7 +49,8 @@ public final class ChaosRunner {
   private int kills = 8;
   private Duration soak = Duration.ofMinutes(10);
   private double soakRate = 100;
-  private double faultRate = 0.05;
+  private double poisonRate = 0.05;
+  private double faultRate = 0.3;
   private Path jar = Path.of("target", "webhookd.jar");
   private Path out = Path.of("target", "chaos");
   private String pgHost = "127.0.0.1";
@@ -54,7 +62,7 @@ public final class ChaosRunner {
 
   /** One scenario's line in the report. */
   record Row(String name, Ledger.Result result, long sent, long attempts, double p99, long maxRssKb, String failures,
-      String notes, boolean extraFailure) {
+      long retries, long deadLettered, String notes, boolean extraFailure) {
     boolean ok() {
       return result != null && result.lost.isEmpty() && result.duplicated.isEmpty() && !extraFailure;
     }
@@ -93,6 +101,7 @@ public final class ChaosRunner {
           case "--kills" -> { kills = Integer.parseInt(v); killsSet = true; i++; }
           case "--soak" -> { soak = duration(v); soakSet = true; i++; }
           case "--soak-rate" -> { soakRate = Double.parseDouble(v); i++; }
+          case "--poison-rate" -> { poisonRate = Double.parseDouble(v); i++; }
           case "--fault-rate" -> { faultRate = Double.parseDouble(v); i++; }
           case "--jar" -> { jar = Path.of(v); i++; }
           case "--out" -> { out = Path.of(v); i++; }
@@ -100,7 +109,7 @@ public final class ChaosRunner {
           case "--redis" -> { redisHost = v.split(":")[0]; redisPort = Integer.parseInt(v.split(":")[1]); i++; }
           case "-h", "--help" -> {
             return "usage: ChaosRunner [--quick] [--only " + String.join(",", SCENARIOS) + "] [--rate N] [--threads N]"
-                + " [--kills N] [--soak 10m] [--soak-rate N] [--fault-rate F] [--jar PATH] [--out DIR]"
+                + " [--kills N] [--soak 10m] [--soak-rate N] [--poison-rate F] [--fault-rate F] [--jar PATH] [--out DIR]"
                 + " [--pg HOST:PORT] [--redis HOST:PORT]";
           }
           default -> {
@@ -124,9 +133,10 @@ public final class ChaosRunner {
       return "PostgreSQL and Redis must be on this machine's loopback";
     }
     if (rate <= 0 || rate > 2000 || soakRate <= 0 || soakRate > 2000 || threads < 1 || threads > 128
-        || faultRate < 0 || faultRate > 0.5 || kills < 1 || kills > 50
-        || soak.compareTo(Duration.ofSeconds(10)) < 0 || soak.compareTo(Duration.ofHours(2)) > 0) {
-      return "a value is out of range (rate 0-2000, threads 1-128, fault-rate 0-0.5, kills 1-50, soak 10s-2h)";
+        || !(poisonRate >= 0 && poisonRate <= 0.5) || !(faultRate > 0 && faultRate <= 1) || kills < 1 || kills > 50
+        || soak.compareTo(Duration.ofSeconds(30)) < 0 || soak.compareTo(Duration.ofHours(2)) > 0) {
+      return "a value is out of range (rate 0-2000, threads 1-128, poison-rate 0-0.5, fault-rate above 0 up to 1,"
+          + " kills 1-50, soak 30s-2h)";
     }
     if (!Files.isRegularFile(jar)) {
       return "no jar at " + jar.toAbsolutePath() + " (mvn -B -q -DskipTests package)";
@@ -139,11 +149,13 @@ public final class ChaosRunner {
     Path runDir = out.resolve(Instant.now().toString().replace(':', '-').substring(0, 19)).toAbsolutePath();
     Files.createDirectories(runDir);
     log("chaos run%s, scenarios %s, logs and data under %s", quick ? " (quick)" : "", only, runDir);
+    CpuShare runStart = CpuShare.now();
     for (String name : only) {
       Path dir = runDir.resolve(name);
       Files.createDirectories(dir);
       log("== %s", name);
       long started = System.nanoTime();
+      CpuShare cpuStart = CpuShare.now();
       try {
         switch (name) {
           case "kill9-sqlite" -> kill9(name, dir, false);
@@ -152,17 +164,27 @@ public final class ChaosRunner {
           case "redis-cut" -> cut(name, dir, true);
           case "pg-cut" -> cut(name, dir, false);
           case "dlq" -> dlq(name, dir);
+          case "faults" -> faults(name, dir);
           case "soak" -> soak(name, dir);
           default -> throw new IllegalStateException(name);
         }
       } catch (Exception e) {
         log("%s could not run: %s", name, e);
-        rows.add(new Row(name, null, 0, 0, Double.NaN, -1, "", "did not run: " + e.getMessage(), true));
+        rows.add(new Row(name, null, 0, 0, Double.NaN, -1, "", 0, 0, "did not run: " + e.getMessage(), true));
       }
-      log("%s took %.0f s", name, (System.nanoTime() - started) / 1e9);
+      String cpu = CpuShare.now().since(cpuStart);
+      log("%s took %.0f s; %s", name, (System.nanoTime() - started) / 1e9, cpu);
+      Row last = rows.get(rows.size() - 1);
+      if (!cpu.isEmpty() && last.name().equals(name)) {
+        rows.set(rows.size() - 1, new Row(last.name(), last.result(), last.sent(), last.attempts(), last.p99(),
+            last.maxRssKb(), last.failures(), last.retries(), last.deadLettered(),
+            last.notes() + "; CPU: " + cpu, last.extraFailure()));
+      }
     }
     long passed = rows.stream().filter(Row::ok).count();
-    String report = report() + "chaos: " + passed + " passed, " + (rows.size() - passed) + " failed\n";
+    String cpu = CpuShare.now().since(runStart);
+    String report = report() + (cpu.isEmpty() ? "" : "CPU over the whole run: " + cpu + "\n")
+        + "chaos: " + passed + " passed, " + (rows.size() - passed) + " failed\n";
     System.out.print(report);
     Files.writeString(runDir.resolve("report.txt"), report);
     return rows.stream().allMatch(Row::ok) ? 0 : 1;
@@ -239,7 +261,7 @@ public final class ChaosRunner {
     try (Scenario s = new Scenario(name, dir)) {
       ServerProc server = s.server("a", Map.of());
       server.start(Duration.ofSeconds(60));
-      Load load = s.load(rate, new Load.Mix(0.1, 0.3, faultRate));
+      Load load = s.load(rate, new Load.Mix(0.1, 0.3, poisonRate));
       load.start();
       Thread.sleep(quick ? 10_000 : 30_000);
       load.stop(Duration.ofSeconds(60));
@@ -257,7 +279,7 @@ public final class ChaosRunner {
       s.finish(server);
       int replayed = Ledger.replayedOnce(s.db, s.ledger);
       s.note("after replay: %d of %d poison events have exactly one 'replayed' audit row, and are dead again"
-          + " (their handler still fails: no fault switch to turn off)", replayed, s.ledger.poisonAcknowledged());
+          + " (an event without a message id can never be processed)", replayed, s.ledger.poisonAcknowledged());
       if (replayed != s.ledger.poisonAcknowledged()) {
         s.extraFailure = true;
       }
@@ -265,9 +287,88 @@ public final class ChaosRunner {
     }
   }
 
+  /**
+   * Injected transient failures ({@code process.fault-rate}) under load on PostgreSQL, with retries
+   * fast enough to run out within the scenario: events are retried and some end in the DLQ. The
+   * server then restarts without faults, {@code webhookd dlq replay --all} puts the dead letters
+   * back, and every acknowledged event must end processed once with its effect once.
+   */
+  private void faults(String name, Path dir) throws Exception {
+    try (Scenario s = new Scenario(name, dir)) {
+      Map<String, String> env = new LinkedHashMap<>(s.pgEnv(pgPort));
+      env.put("WEBHOOKD_PROCESS_FAULT_RATE", Double.toString(faultRate));
+      env.put("WEBHOOKD_PROCESS_RETRY_BASE", "50ms");
+      env.put("WEBHOOKD_PROCESS_RETRY_CAP", "400ms");
+      env.put("WEBHOOKD_PROCESS_MAX_RETRIES", Integer.toString(FAULT_MAX_RETRIES));
+      ServerProc server = s.server("a", env);
+      server.start(Duration.ofSeconds(60));
+      Load load = s.load(rate, new Load.Mix(0.1, 0.3, 0));
+      load.start();
+      Thread.sleep(quick ? 10_000 : 30_000); // how long the load runs
+      load.stop(Duration.ofSeconds(60));
+      long left = Ledger.settle(s.db, Duration.ofSeconds(180));
+      double retriesMetric = server.metricSum("webhook_retries_total");
+      double deadMetric = server.metricSum("webhook_processed_total", "status=\"dead\"");
+      long retries = Ledger.count(s.db, "SELECT COUNT(*) FROM event_audit WHERE state = 'retry_scheduled'");
+      long retried = Ledger.count(s.db,
+          "SELECT COUNT(DISTINCT event_id) FROM event_audit WHERE state = 'retry_scheduled'");
+      long recovered = Ledger.count(s.db, "SELECT COUNT(*) FROM inbox_events WHERE status = 'processed'"
+          + " AND event_id IN (SELECT event_id FROM event_audit WHERE state = 'retry_scheduled')");
+      long dead = Ledger.count(s.db, "SELECT COUNT(*) FROM inbox_events WHERE status = 'dead'");
+      long openDeadLetters = Ledger.count(s.db, "SELECT COUNT(*) FROM dead_letters WHERE resolved_at IS NULL");
+      s.note("fault rate %s, %d retries at most: %d events retried (%d retries; /metrics says %.0f), %d of them"
+              + " processed on a later attempt, %d dead-lettered (%d open dead letters; /metrics says %.0f),"
+              + " %d not settled", faultRate, FAULT_MAX_RETRIES, retried, retries, retriesMetric, recovered, dead,
+          openDeadLetters, deadMetric, left);
+      if (left != 0 || retries == 0 || openDeadLetters == 0 || dead != openDeadLetters || retriesMetric != retries
+          || deadMetric != dead) {
+        s.note("expected everything settled, retries and dead letters, one open dead letter per dead event and"
+            + " the metrics equal to the audit trail's counts");
+        s.extraFailure = true;
+      }
+
+      int stopped = server.stop();
+      server.setEnv("WEBHOOKD_PROCESS_FAULT_RATE", "0");
+      server.start(Duration.ofSeconds(60));
+      ServerProc.CliResult replay = server.cli("dlq", "replay", "--all");
+      Files.writeString(dir.resolve("dlq-replay.out"), replay.output());
+      s.note("restarted without faults (exit %d on SIGTERM); webhookd dlq replay --all: exit %d, %s", stopped,
+          replay.exitCode(), lastLine(replay.output()));
+      if (stopped != 0 || replay.exitCode() != 0) {
+        s.extraFailure = true;
+      }
+      s.finish(server);
+      long replayed = Ledger.count(s.db, "SELECT COUNT(*) FROM event_audit WHERE state = 'replayed'");
+      long replayedEvents = Ledger.count(s.db, "SELECT COUNT(DISTINCT event_id) FROM event_audit WHERE state = 'replayed'");
+      long stillOpen = Ledger.count(s.db, "SELECT COUNT(*) FROM dead_letters WHERE resolved_at IS NULL");
+      long replayedProcessed = Ledger.count(s.db, "SELECT COUNT(*) FROM inbox_events WHERE status = 'processed'"
+          + " AND event_id IN (SELECT event_id FROM event_audit WHERE state = 'replayed')");
+      s.note("after replay: %d replayed audit rows for %d events, %d of them processed, %d dead letters still open",
+          replayed, replayedEvents, replayedProcessed, stillOpen);
+      if (replayed != dead || replayedEvents != dead || replayedProcessed != dead || stillOpen != 0) {
+        s.extraFailure = true;
+      }
+      s.updateRow();
+    }
+  }
+
+  /** Retries before the DLQ in the faults scenario: with fault rate f, about f^3 of events end dead. */
+  private static final int FAULT_MAX_RETRIES = 2;
+
+  /**
+   * A steady load on PostgreSQL (the production store: the server's memory is then the service's
+   * own, not an embedded database's page cache filling with a growing file) for {@code --soak},
+   * sampling RSS and heap; judged by {@link SoakTrend} and by the absence of errors. The dedup
+   * cache is sized to fill within the first half of the warm-up, so a bounded cache filling up is
+   * not taken for a trend.
+   */
   private void soak(String name, Path dir) throws Exception {
     try (Scenario s = new Scenario(name, dir)) {
-      ServerProc server = s.server("a", Map.of());
+      double seconds = soak.toMillis() / 1000.0;
+      long cacheSize = Math.max(1000, (long) (soakRate * seconds / 3 / 2));
+      Map<String, String> env = new LinkedHashMap<>(s.pgEnv(pgPort));
+      env.put("WEBHOOKD_DEDUP_CACHE_SIZE", Long.toString(cacheSize));
+      ServerProc server = s.server("a", env);
       server.start(Duration.ofSeconds(60));
       Load load = s.load(soakRate, new Load.Mix(0.1, 0.3, 0));
       load.start();
@@ -276,8 +377,12 @@ public final class ChaosRunner {
       long start = System.nanoTime();
       long end = start + soak.toNanos();
       StringBuilder csv = new StringBuilder("seconds,rss_mib,heap_mib,old_gen_mib,acknowledged\n");
-      while (System.nanoTime() < end) {
-        Thread.sleep(step);
+      int missed = 0;
+      for (long next = start + step * 1_000_000L; next <= end; next += step * 1_000_000L) {
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000); // the sampling period, not a wait for a condition
+        }
         double t = (System.nanoTime() - start) / 1e9;
         long rss = server.rssKb();
         double[] heap = server.heapBytes();
@@ -286,25 +391,40 @@ public final class ChaosRunner {
           samples.add(sample);
           csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%.1f,%.1f,%d%n", t, sample[1], sample[2], sample[3],
               s.ledger.acknowledgedCount()));
+        } else {
+          missed++;
         }
       }
       Files.writeString(dir.resolve("soak-samples.csv"), csv);
+      SoakTrend rssTrend = SoakTrend.of("RSS", samples, 1, seconds, RSS_RELATIVE, RSS_ABSOLUTE_MIB);
+      SoakTrend heapTrend = SoakTrend.of("heap in use", samples, 2, seconds, HEAP_RELATIVE, HEAP_ABSOLUTE_MIB);
+      SoakTrend oldTrend = SoakTrend.of("old gen", samples, 3, seconds, HEAP_RELATIVE, HEAP_ABSOLUTE_MIB);
       List<double[]> second = samples.subList(samples.size() / 2, samples.size());
-      double rssFirst = samples.isEmpty() ? Double.NaN : samples.get(0)[1];
-      double rssLast = samples.isEmpty() ? Double.NaN : samples.get(samples.size() - 1)[1];
-      s.note("%d samples every %d s over %s at %.0f/s; RSS %.0f -> %.0f MiB (max %.0f)", samples.size(), step / 1000,
-          soak, soakRate, rssFirst, rssLast, samples.stream().mapToDouble(x -> x[1]).max().orElse(Double.NaN));
-      s.note("second-half linear fit: RSS %+.2f MiB/min, heap used %+.2f MiB/min, old gen %+.2f MiB/min"
-              + " (heap mean %.0f MiB, old gen last %.0f MiB)",
-          slope(second, 1) * 60, slope(second, 2) * 60, slope(second, 3) * 60,
-          second.stream().mapToDouble(x -> x[2]).average().orElse(Double.NaN),
-          samples.isEmpty() ? Double.NaN : samples.get(samples.size() - 1)[3]);
-      s.finish(server);
-      long errors = load.failures.values().stream().mapToLong(x -> x.sum()).sum();
-      if (errors > 0) {
-        s.note("the soak saw %d failed requests: %s", errors, Load.describe(load.failures));
+      s.note("PostgreSQL, dedup.cache-size %d; %d samples every %d s over %s at %.0f/s (%d missed); RSS %.0f -> %.0f"
+              + " MiB (max %.0f), heap in use %.0f-%.0f MiB", cacheSize, samples.size(), step / 1000, soak, soakRate,
+          missed, samples.isEmpty() ? Double.NaN : samples.get(0)[1],
+          samples.isEmpty() ? Double.NaN : samples.get(samples.size() - 1)[1],
+          samples.stream().mapToDouble(x -> x[1]).max().orElse(Double.NaN),
+          samples.stream().mapToDouble(x -> x[2]).min().orElse(Double.NaN),
+          samples.stream().mapToDouble(x -> x[2]).max().orElse(Double.NaN));
+      s.note("trend, mean of the last third against the middle third: %s; %s; (not judged) %s", rssTrend.describe(),
+          heapTrend.describe(), oldTrend.describe());
+      s.note("second-half linear fit: RSS %+.2f MiB/min, heap in use %+.2f MiB/min, old gen %+.2f MiB/min",
+          slope(second, 1) * 60, slope(second, 2) * 60, slope(second, 3) * 60);
+      if (!rssTrend.ok() || !heapTrend.ok()) {
         s.extraFailure = true;
       }
+      s.finish(server);
+      long failed = load.failures.values().stream().mapToLong(x -> x.sum()).sum();
+      ServerProc.LogErrors logged = server.errors(3);
+      Row row = rows.get(rows.size() - 1);
+      s.note("errors: %d failed requests %s, %d gave up, %d ERROR log lines%s, %d retries, %d dead-lettered", failed,
+          Load.describe(load.failures), load.gaveUp.sum(), logged.count(),
+          logged.first().isEmpty() ? "" : " " + logged.first(), row.retries(), row.deadLettered());
+      if (failed > 0 || load.gaveUp.sum() > 0 || logged.count() > 0 || row.retries() > 0 || row.deadLettered() > 0) {
+        s.extraFailure = true;
+      }
+      s.updateRow();
     }
   }
 
@@ -425,9 +545,11 @@ public final class ChaosRunner {
         }
       }
       Ledger.Result result = ledger.check(db);
+      long retries = Ledger.count(db, "SELECT COUNT(*) FROM event_audit WHERE state = 'retry_scheduled'");
+      long deadLettered = Ledger.count(db, "SELECT COUNT(*) FROM event_audit WHERE state = 'dead_lettered'");
       rows.add(new Row(name, result, load == null ? 0 : load.sent.sum(), load == null ? 0 : load.attempts.sum(),
           ledger.ackLatencyMillis(0.99), maxRssKb.get(), load == null ? "" : Load.describe(load.failures),
-          String.join("; ", notes), extraFailure));
+          retries, deadLettered, String.join("; ", notes), extraFailure));
       log("  sent %d, acknowledged %d, stored %d, processed %d, dead %d, lost %d, duplicated %d, p99 %.1f ms,"
               + " resends %d (%d duplicate_ignored), gave up %d; failed attempts %s",
           result.sent, result.acknowledged, result.stored, result.processed, result.dead, result.lost.size(),
@@ -445,8 +567,15 @@ public final class ChaosRunner {
       last.result().lost.addAll(before.lost);
       last.result().duplicated.addAll(before.duplicated);
       last.result().problems.addAll(before.problems);
+      updateRow();
+    }
+
+    /** The row {@link #finish} added, with the notes and failures found after it. */
+    void updateRow() {
+      Row last = rows.get(rows.size() - 1);
       rows.set(rows.size() - 1, new Row(last.name(), last.result(), last.sent(), last.attempts(), last.p99(),
-          last.maxRssKb(), last.failures(), String.join("; ", notes), extraFailure));
+          last.maxRssKb(), last.failures(), last.retries(), last.deadLettered(), String.join("; ", notes),
+          extraFailure));
     }
 
     @Override
@@ -480,8 +609,8 @@ public final class ChaosRunner {
   private String report() {
     StringBuilder b = new StringBuilder();
     b.append("\nwebhookd chaos report").append(quick ? " (--quick)" : "").append('\n');
-    String header = String.format(Locale.ROOT, "%-14s %8s %8s %8s %9s %6s %5s %5s %9s %8s  %s%n", "scenario", "sent",
-        "acked", "stored", "processed", "dead", "lost", "dup", "p99 ms", "maxRSS", "result");
+    String header = String.format(Locale.ROOT, "%-14s %8s %8s %8s %9s %6s %5s %5s %7s %6s %9s %8s  %s%n", "scenario",
+        "sent", "acked", "stored", "processed", "dead", "lost", "dup", "retries", "dlq'd", "p99 ms", "maxRSS", "result");
     b.append(header);
     long sent = 0;
     long acked = 0;
@@ -490,6 +619,8 @@ public final class ChaosRunner {
     long dead = 0;
     long lost = 0;
     long dup = 0;
+    long retries = 0;
+    long deadLettered = 0;
     long maxRss = -1;
     double p99 = 0;
     for (Row r : rows) {
@@ -498,9 +629,9 @@ public final class ChaosRunner {
         b.append(String.format(Locale.ROOT, "%-14s %s%n", r.name(), "FAIL  " + r.notes()));
         continue;
       }
-      b.append(String.format(Locale.ROOT, "%-14s %8d %8d %8d %9d %6d %5d %5d %9.1f %7dM  %s%n", r.name(), x.sent,
-          x.acknowledged, x.stored, x.processed, x.dead, x.lost.size(), x.duplicated.size(), r.p99(),
-          r.maxRssKb() / 1024, r.ok() ? "ok" : "FAIL"));
+      b.append(String.format(Locale.ROOT, "%-14s %8d %8d %8d %9d %6d %5d %5d %7d %6d %9.1f %7dM  %s%n", r.name(),
+          x.sent, x.acknowledged, x.stored, x.processed, x.dead, x.lost.size(), x.duplicated.size(), r.retries(),
+          r.deadLettered(), r.p99(), r.maxRssKb() / 1024, r.ok() ? "ok" : "FAIL"));
       sent += x.sent;
       acked += x.acknowledged;
       stored += x.stored;
@@ -508,13 +639,18 @@ public final class ChaosRunner {
       dead += x.dead;
       lost += x.lost.size();
       dup += x.duplicated.size();
+      retries += r.retries();
+      deadLettered += r.deadLettered();
       maxRss = Math.max(maxRss, r.maxRssKb());
       p99 = Math.max(p99, r.p99());
     }
-    b.append(String.format(Locale.ROOT, "%-14s %8d %8d %8d %9d %6d %5d %5d %9.1f %7dM  %s%n", "total", sent, acked,
-        stored, processed, dead, lost, dup, p99, maxRss / 1024, rows.stream().allMatch(Row::ok) ? "ok" : "FAIL"));
+    b.append(String.format(Locale.ROOT, "%-14s %8d %8d %8d %9d %6d %5d %5d %7d %6d %9.1f %7dM  %s%n", "total", sent,
+        acked, stored, processed, dead, lost, dup, retries, deadLettered, p99, maxRss / 1024,
+        rows.stream().allMatch(Row::ok) ? "ok" : "FAIL"));
     b.append("(p99 ms: of the 2xx answers, per scenario; total shows the worst. processed counts the events that"
-        + " must end processed; dead the poison events that must end dead-lettered.)\n\n");
+        + " must end processed; dead the poison events that must end dead-lettered. retries: processing attempts"
+        + " scheduled again after a failure; dlq'd: times an event entered the dead-letter queue; both from the"
+        + " audit trail.)\n\n");
     for (Row r : rows) {
       b.append(r.name()).append(": ").append(r.notes()).append('\n');
       b.append("  failed attempts (retried): ").append(r.failures()).append("; stored without a 2xx: ")

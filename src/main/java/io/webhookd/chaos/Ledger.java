@@ -236,6 +236,14 @@ final class Ledger {
     return result;
   }
 
+  /** A single number the store answers, such as a count. */
+  static long count(Db db, String sql) throws SQLException {
+    try (Connection c = db.open(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
   /** How many acknowledged poison events have exactly one 'replayed' audit row. */
   static int replayedOnce(Db db, Ledger ledger) throws SQLException {
     try (Connection c = db.open()) {

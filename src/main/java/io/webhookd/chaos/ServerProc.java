@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,11 @@ final class ServerProc {
   /** The variables every process of this instance gets (also the CLI's). */
   Map<String, String> env() {
     return env;
+  }
+
+  /** Sets a variable for the next start (and the CLI); the running process keeps what it had. */
+  void setEnv(String name, String value) {
+    env.put(name, value);
   }
 
   URI webhookUri() {
@@ -167,15 +173,14 @@ final class ServerProc {
 
   /** Heap in use and old generation in use, bytes, from /metrics; null when unavailable. */
   double[] heapBytes() {
+    String metrics = metrics();
+    if (metrics == null) {
+      return null;
+    }
+    double heap = 0;
+    double old = 0;
     try {
-      HttpResponse<String> r = PROBE.send(HttpRequest.newBuilder(managementUri("/metrics"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        return null;
-      }
-      double heap = 0;
-      double old = 0;
-      for (String line : r.body().split("\n")) {
+      for (String line : metrics.split("\n")) {
         if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
           double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
           heap += v;
@@ -184,13 +189,71 @@ final class ServerProc {
           }
         }
       }
-      return new double[] {heap, old};
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return new double[] {heap, old};
+  }
+
+  /**
+   * The sum of a Prometheus metric over the series whose labels include every one of {@code labels}
+   * (such as {@code status="dead"}), from /metrics; NaN when unavailable.
+   */
+  double metricSum(String name, String... labels) {
+    String metrics = metrics();
+    if (metrics == null) {
+      return Double.NaN;
+    }
+    double sum = 0;
+    try {
+      for (String line : metrics.split("\n")) {
+        if ((line.startsWith(name + "{") || line.startsWith(name + " "))
+            && Arrays.stream(labels).allMatch(line::contains)) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    } catch (RuntimeException e) {
+      return Double.NaN;
+    }
+    return sum;
+  }
+
+  /** The management port's /metrics text, or null. */
+  private String metrics() {
+    try {
+      HttpResponse<String> r = PROBE.send(HttpRequest.newBuilder(managementUri("/metrics"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? r.body() : null;
+    } catch (IOException e) {
       return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
     }
+  }
+
+  /** Lines logged at ERROR by every start of this instance so far (its log files); the first few kept. */
+  LogErrors errors(int keep) throws IOException {
+    List<String> found = new ArrayList<>();
+    int count = 0;
+    for (int n = 1; n <= starts; n++) {
+      Path log = logDir.resolve(label + "-" + n + ".log");
+      if (!Files.exists(log)) {
+        continue;
+      }
+      for (String line : Files.readAllLines(log)) {
+        if (line.contains(" ERROR ")) {
+          count++;
+          if (found.size() < keep) {
+            found.add(line.length() > 300 ? line.substring(0, 300) : line);
+          }
+        }
+      }
+    }
+    return new LogErrors(count, found);
+  }
+
+  record LogErrors(int count, List<String> first) {
   }
 
   /** Runs the same jar's operator CLI with this instance's settings; returns exit code and output. */

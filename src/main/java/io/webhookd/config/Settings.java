@@ -110,17 +110,19 @@ public record Settings(
    * @param criticalBudget how long a critical event's request waits for its processing
    * @param retryBase     the first retry's delay; each next one doubles, up to {@code retryCap}
    * @param alertWebhookUrl where dead-lettered critical events are reported; empty for nowhere
+   * @param faultRate     the fraction of processing attempts failed on purpose after the handler's
+   *                      effects, to test retries and the dead-letter queue; 0 in production
    */
   public record Processing(int workers, String instanceId, Duration lease, Duration pollInterval,
       int claimBatch, int maxInFlight, Duration criticalBudget, Duration retryBase, Duration retryCap,
-      int maxRetries, String alertWebhookUrl) {
+      int maxRetries, String alertWebhookUrl, double faultRate) {
     @Override
     public String toString() {
       return "Processing[workers=" + workers + ", instanceId=" + instanceId + ", lease=" + lease
           + ", pollInterval=" + pollInterval + ", claimBatch=" + claimBatch + ", maxInFlight=" + maxInFlight
           + ", criticalBudget=" + criticalBudget + ", retryBase=" + retryBase + ", retryCap=" + retryCap
           + ", maxRetries=" + maxRetries + ", alertWebhook=" + (alertWebhookUrl.isEmpty() ? "off" : "configured")
-          + "]";
+          + ", faultRate=" + faultRate + "]";
     }
   }
 

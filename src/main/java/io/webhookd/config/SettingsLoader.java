@@ -88,7 +88,8 @@ public final class SettingsLoader {
       Setting.of("store.queue-capacity", "20000", t -> ValueParsers.integer(t, 1, 10_000_000));
   static final Setting<Duration> STORE_COMMIT_TIMEOUT = Setting.of("store.commit-timeout", "5s",
       t -> ValueParsers.duration(t, Duration.ofMillis(100), Duration.ofMinutes(1)));
-  static final Setting<String> PG_URL = Setting.secret("pg.url", "", SettingsLoader::postgresUrl);
+  static final Setting<String> PG_URL = Setting.secret("pg.url", "",
+      t -> ValueParsers.urlWithScheme(t, "postgresql://user[:password]@host:port/db", "postgresql", "postgres"));
   static final Setting<Integer> PG_POOL_SIZE =
       Setting.of("pg.pool-size", "8", t -> ValueParsers.integer(t, 1, 200));
   static final Setting<Long> DEDUP_CACHE_SIZE = Setting.of("dedup.cache-size", "500000",
@@ -96,7 +97,8 @@ public final class SettingsLoader {
   static final Setting<Duration> DEDUP_TTL = Setting.of("dedup.ttl", "28h",
       t -> ValueParsers.duration(t, Duration.ofSeconds(1), Duration.ofDays(30)));
   static final Setting<String> REDIS_URL =
-      Setting.secret("redis.url", "", SettingsLoader::redisUrl);
+      Setting.secret("redis.url", "",
+      t -> ValueParsers.urlWithScheme(t, "redis://[:password@]host:port[/db]", "redis", "rediss"));
   static final Setting<Duration> REDIS_TIMEOUT = Setting.of("redis.timeout", "250ms",
       t -> ValueParsers.duration(t, Duration.ofMillis(1), Duration.ofSeconds(10)));
   static final Setting<Integer> PROCESS_WORKERS =
@@ -119,6 +121,9 @@ public final class SettingsLoader {
       t -> ValueParsers.duration(t, Duration.ofMillis(1), Duration.ofDays(7)));
   static final Setting<Integer> PROCESS_MAX_RETRIES =
       Setting.of("process.max-retries", "5", t -> ValueParsers.integer(t, 0, 100));
+  /** Testing resilience only: the fraction of processing attempts failed on purpose (see FaultInjector). */
+  static final Setting<Double> PROCESS_FAULT_RATE =
+      Setting.of("process.fault-rate", "0", t -> ValueParsers.fraction(t, 0, 1));
   static final Setting<String> CRM_DEFAULT_REGION =
       Setting.of("crm.default-region", "US", SettingsLoader::region);
   static final Setting<List<String>> CRM_OPT_OUT_KEYWORDS = Setting.of("crm.opt-out-keywords",
@@ -142,7 +147,7 @@ public final class SettingsLoader {
       Setting.of("crm.automation-file", "conf/automation.yaml", t -> Path.of(t.trim()));
   static final Setting<String> API_BASE_URL =
       Setting.of("openphone.api-base-url", "https://api.openphone.com", t -> {
-        String url = SettingsLoader.httpUrl(t);
+        String url = httpUrl(t);
         if (url.isEmpty()) {
           throw new IllegalArgumentException("must not be empty");
         }
@@ -173,7 +178,7 @@ public final class SettingsLoader {
       REDIS_URL, REDIS_TIMEOUT,
       PROCESS_WORKERS, PROCESS_INSTANCE_ID, PROCESS_LEASE, PROCESS_POLL_INTERVAL, PROCESS_CLAIM_BATCH,
       PROCESS_MAX_IN_FLIGHT, PROCESS_CRITICAL_BUDGET, PROCESS_RETRY_BASE, PROCESS_RETRY_CAP,
-      PROCESS_MAX_RETRIES,
+      PROCESS_MAX_RETRIES, PROCESS_FAULT_RATE,
       ALERTS_WEBHOOK_URL,
       CRM_DEFAULT_REGION, CRM_OPT_OUT_KEYWORDS, CRM_OPT_IN_KEYWORDS, CRM_HELP_KEYWORDS, CRM_HELP_TEXT,
       CRM_OPT_OUT_CONFIRMATION, CRM_OPT_IN_CONFIRMATION, CRM_INTERESTED_KEYWORDS,
@@ -234,7 +239,8 @@ public final class SettingsLoader {
         new Settings.Processing(value(PROCESS_WORKERS), instanceId(value(PROCESS_INSTANCE_ID)),
             value(PROCESS_LEASE), value(PROCESS_POLL_INTERVAL), value(PROCESS_CLAIM_BATCH),
             value(PROCESS_MAX_IN_FLIGHT), value(PROCESS_CRITICAL_BUDGET), value(PROCESS_RETRY_BASE),
-            value(PROCESS_RETRY_CAP), value(PROCESS_MAX_RETRIES), value(ALERTS_WEBHOOK_URL)),
+            value(PROCESS_RETRY_CAP), value(PROCESS_MAX_RETRIES), value(ALERTS_WEBHOOK_URL),
+            value(PROCESS_FAULT_RATE)),
         new Settings.Crm(value(CRM_DEFAULT_REGION), value(CRM_OPT_OUT_KEYWORDS), value(CRM_OPT_IN_KEYWORDS),
             value(CRM_HELP_KEYWORDS), value(CRM_HELP_TEXT), value(CRM_OPT_OUT_CONFIRMATION),
             value(CRM_OPT_IN_CONFIRMATION), value(CRM_INTERESTED_KEYWORDS),
@@ -248,21 +254,9 @@ public final class SettingsLoader {
     return configured.isEmpty() ? "webhookd-" + UUID.randomUUID().toString().substring(0, 8) : configured;
   }
 
-  private static String postgresUrl(String text) {
-    String url = text.trim();
-    if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
-      throw new IllegalArgumentException("must look like postgresql://user[:password]@host:port/db");
-    }
-    return url;
-  }
-
   /** A webhook URL may carry a token in its path, so it counts as a secret and is never echoed. */
   private static String httpUrl(String text) {
-    String url = text.trim();
-    if (!url.isEmpty() && !url.startsWith("http://") && !url.startsWith("https://")) {
-      throw new IllegalArgumentException("must be an http:// or https:// URL");
-    }
-    return url;
+    return ValueParsers.urlWithScheme(text, "an http:// or https:// URL", "http", "https");
   }
 
   /** A TLS file must exist and be readable when set; a half-configured TLS is refused. */
@@ -291,14 +285,6 @@ public final class SettingsLoader {
       throw new IllegalArgumentException("\"" + text + "\" is not a two-letter region code such as US");
     }
     return region;
-  }
-
-  private static String redisUrl(String text) {
-    String url = text.trim();
-    if (!url.isEmpty() && !url.startsWith("redis://") && !url.startsWith("rediss://")) {
-      throw new IllegalArgumentException("must look like redis://[:password@]host:port[/db]");
-    }
-    return url;
   }
 
   private <T> T value(Setting<T> setting) {

@@ -40,6 +40,20 @@ final class ValueParsers {
     return value;
   }
 
+  /** A decimal number within {@code min..max}; NaN and infinities are refused. */
+  static double fraction(String text, double min, double max) {
+    double value;
+    try {
+      value = Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("\"" + text + "\" is not a number such as 0.25");
+    }
+    if (!(value >= min && value <= max)) {
+      throw new IllegalArgumentException(text.trim() + " is outside " + min + ".." + max);
+    }
+    return value;
+  }
+
   static Duration duration(String text, Duration min, Duration max) {
     Duration value = Durations.parse(text);
     if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
@@ -87,6 +101,23 @@ final class ValueParsers {
   /** Comma-separated, blanks dropped. */
   static List<String> list(String text) {
     return Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /**
+   * A URL starting with one of {@code schemes} (followed by {@code ://}), or empty for "not set".
+   * The message shows the expected form only: such a URL may carry a password.
+   */
+  static String urlWithScheme(String text, String expectedForm, String... schemes) {
+    String url = text.trim();
+    if (url.isEmpty()) {
+      return url;
+    }
+    for (String scheme : schemes) {
+      if (url.startsWith(scheme + "://")) {
+        return url;
+      }
+    }
+    throw new IllegalArgumentException("must look like " + expectedForm);
   }
 
   static String nonBlank(String text) {

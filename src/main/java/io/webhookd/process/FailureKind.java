@@ -7,8 +7,9 @@ import io.webhookd.store.ClaimLostException;
  * Whether a failure may go away by itself (retry it) or never will (dead-letter it at once).
  * Permanent: an invalid event, an outbound 4xx other than 408 and 429, and a database error that is
  * not about the connection, serialization, deadlocks or resources. Everything else (connection
- * errors, timeouts, 5xx, a busy database, and failures of unknown kind) is retried; the retry
- * budget still ends a failure that never goes away in the dead-letter queue.
+ * errors, timeouts, 5xx, a busy database, a fault injected on purpose, and failures of unknown
+ * kind) is retried; the retry budget still ends a failure that never goes away in the dead-letter
+ * queue.
  */
 public enum FailureKind {
   TRANSIENT, PERMANENT, CLAIM_LOST;
@@ -17,6 +18,9 @@ public enum FailureKind {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof ClaimLostException) {
         return CLAIM_LOST;
+      }
+      if (t instanceof FaultInjector.InjectedFault) {
+        return TRANSIENT; // stands for a failure that goes away, so it must go through retries
       }
       if (t instanceof InvalidEventException) {
         return PERMANENT;

@@ -43,10 +43,18 @@ public final class ProcessingVerticle extends VerticleBase {
   private final Metrics metrics;
   private final ProcessingOutcomes outcomes;
   private final String owner;
+  private final FaultInjector faults;
   private MessageConsumer<InboxEvent> consumer;
 
   public ProcessingVerticle(InboxStore store, HandlerRegistry handlers, RetryPolicy retryPolicy,
       ProcessingWatch watch, DeadLetterAlerts alerts, Metrics metrics, ProcessingOutcomes outcomes, String owner) {
+    this(store, handlers, retryPolicy, watch, alerts, metrics, outcomes, owner, FaultInjector.NONE);
+  }
+
+  /** @param faults failures injected on purpose before the commit (resilience tests only) */
+  public ProcessingVerticle(InboxStore store, HandlerRegistry handlers, RetryPolicy retryPolicy,
+      ProcessingWatch watch, DeadLetterAlerts alerts, Metrics metrics, ProcessingOutcomes outcomes, String owner,
+      FaultInjector faults) {
     this.store = store;
     this.handlers = handlers;
     this.retryPolicy = retryPolicy;
@@ -55,6 +63,7 @@ public final class ProcessingVerticle extends VerticleBase {
     this.metrics = metrics;
     this.outcomes = outcomes;
     this.owner = owner;
+    this.faults = faults;
   }
 
   @Override
@@ -104,7 +113,8 @@ public final class ProcessingVerticle extends VerticleBase {
     }
     return store.inTransaction(tx -> handler.get().handle(inbox, envelope, tx)
         .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null)
-            .map(result)));
+            .map(result))
+        .compose(faults::beforeCommit));
   }
 
   private void onFailure(Message<InboxEvent> message, InboxEvent inbox, Throwable failure, long nanos) {

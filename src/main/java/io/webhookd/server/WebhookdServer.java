@@ -32,6 +32,7 @@ import io.webhookd.observe.Readiness;
 import io.webhookd.observe.ReadinessChecks;
 import io.webhookd.process.DeadLetterAlerts;
 import io.webhookd.process.EventDispatcher;
+import io.webhookd.process.FaultInjector;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.process.ProcessingVerticle;
 import io.webhookd.process.ProcessingWatch;
@@ -113,8 +114,9 @@ public final class WebhookdServer {
       ProcessingOutcomes outcomes = new ProcessingOutcomes(5);
       RetryPolicy retryPolicy = new RetryPolicy(processing.retryBase(), processing.retryCap(), processing.maxRetries());
       DeadLetterAlerts alerts = new DeadLetterAlerts(vertx, processing.alertWebhookUrl(), metrics);
+      FaultInjector faults = FaultInjector.of(processing.faultRate());
       String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, handlers, retryPolicy,
-              watch, alerts, metrics, outcomes, processing.instanceId()),
+              watch, alerts, metrics, outcomes, processing.instanceId(), faults),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(processing.workers())).await();
       WorkScheduler scheduler = new WorkScheduler(store, dispatcher, processing, processing.instanceId());
       String scheduling = vertx.deployVerticle(scheduler).await();

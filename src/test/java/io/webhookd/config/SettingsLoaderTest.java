@@ -251,6 +251,46 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void faultRateIsAFractionOffByDefault() throws IOException {
+    assertThat(loadEnv(Map.of()).processing().faultRate()).isZero();
+    assertThat(loadEnv(Map.of("WEBHOOKD_PROCESS_FAULT_RATE", "0.3")).processing().faultRate()).isEqualTo(0.3);
+    assertThat(loadEnv(Map.of("WEBHOOKD_PROCESS_FAULT_RATE", "1")).processing().faultRate()).isEqualTo(1.0);
+    assertThat(SettingsLoader.load(yaml("process:\n  fault-rate: 0.05\n"), Map.of()).processing().faultRate())
+        .isEqualTo(0.05);
+    for (String bad : List.of("-0.1", "1.01", "30%", "lots", "NaN", "Infinity", "")) {
+      assertRefused(Map.of("WEBHOOKD_PROCESS_FAULT_RATE", bad), "process.fault-rate", "WEBHOOKD_PROCESS_FAULT_RATE");
+    }
+  }
+
+  @Test
+  void urlSettingsAcceptOnlyTheirSchemes() throws IOException {
+    Settings ok = loadEnv(Map.of(
+        "WEBHOOKD_PG_URL", " postgres://app@db:5432/webhookd ",
+        "WEBHOOKD_REDIS_URL", "rediss://cache:6380/1",
+        "WEBHOOKD_ALERTS_WEBHOOK_URL", "http://hooks.example.com/x",
+        "WEBHOOKD_OPENPHONE_API_BASE_URL", "https://api.example.com//"));
+    assertThat(ok.postgres().url()).isEqualTo("postgres://app@db:5432/webhookd");
+    assertThat(ok.dedup().redisUrl()).isEqualTo("rediss://cache:6380/1");
+    assertThat(ok.processing().alertWebhookUrl()).isEqualTo("http://hooks.example.com/x");
+    assertThat(ok.api().baseUrl()).isEqualTo("https://api.example.com");
+    assertThat(loadEnv(Map.of("WEBHOOKD_PG_URL", "postgresql://app@db/webhookd")).postgres().url())
+        .isEqualTo("postgresql://app@db/webhookd");
+    assertThat(loadEnv(Map.of("WEBHOOKD_REDIS_URL", "redis://127.0.0.1:6379")).dedup().redisUrl())
+        .isEqualTo("redis://127.0.0.1:6379");
+
+    Map<String, String> refused = Map.of(
+        "WEBHOOKD_PG_URL", "redis://db:5432/webhookd",
+        "WEBHOOKD_REDIS_URL", "postgresql://cache:6379",
+        "WEBHOOKD_ALERTS_WEBHOOK_URL", "ftp://hooks.example.com/x",
+        "WEBHOOKD_OPENPHONE_API_BASE_URL", "api.openphone.com");
+    refused.forEach((name, value) -> assertThatThrownBy(() -> loadEnv(Map.of(name, value)))
+        .as(name).isInstanceOf(InvalidSettingException.class).hasMessageContaining(name)
+        .hasMessageContaining("must look like"));
+    // A scheme name alone, without "://", is not enough.
+    assertRefused(Map.of("WEBHOOKD_REDIS_URL", "redis:cache"), "redis.url", "WEBHOOKD_REDIS_URL");
+  }
+
+  @Test
   void unknownKeyInYamlIsRefusedByName() throws IOException {
     Path file = yaml("http:\n  prot: 9000\n");
     assertThatThrownBy(() -> SettingsLoader.load(file, Map.of()))
