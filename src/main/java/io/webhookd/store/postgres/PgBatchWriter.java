@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -32,7 +30,7 @@ final class PgBatchWriter<I, O> {
   private record Queued<I, O>(I item, Promise<O> promise, Context context) {
   }
 
-  private final Pool pool;
+  private final PgBounded db;
   private final String sql;
   private final Function<I, Tuple> toTuple;
   private final Function<RowSet<Row>, O> fromRows;
@@ -52,9 +50,9 @@ final class PgBatchWriter<I, O> {
    *                  batches (of this or another instance) take row locks in one order and never
    *                  deadlock
    */
-  PgBatchWriter(Pool pool, String sql, Function<I, Tuple> toTuple, Function<RowSet<Row>, O> fromRows,
+  PgBatchWriter(PgBounded db, String sql, Function<I, Tuple> toTuple, Function<RowSet<Row>, O> fromRows,
       Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis) {
-    this.pool = pool;
+    this.db = db;
     this.sql = sql;
     this.toTuple = toTuple;
     this.fromRows = fromRows;
@@ -121,10 +119,9 @@ final class PgBatchWriter<I, O> {
   private void run(List<Queued<I, O>> batch, boolean mayRetry) {
     List<Tuple> tuples = new ArrayList<>(batch.size());
     batch.forEach(q -> tuples.add(toTuple.apply(q.item())));
-    pool.withTransaction(conn -> conn.preparedQuery(sql).executeBatch(tuples))
-        // A hung database must not hang the sender: it gets 503 and retries. Should the commit
-        // still land, the retry is answered as a duplicate.
-        .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+    // A hung database must not hang the sender: it gets 503 and retries. Should the commit still
+    // land, the retry is answered as a duplicate.
+    db.withTransaction(timeoutMillis, "append", conn -> conn.preparedQuery(sql).executeBatch(tuples))
         .onComplete(ar -> {
           if (ar.failed() && mayRetry && retryable(ar.cause())) {
             run(batch, false);

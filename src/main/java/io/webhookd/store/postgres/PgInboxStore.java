@@ -113,14 +113,22 @@ public final class PgInboxStore implements InboxStore {
         SET last_seen_at = EXCLUDED.last_seen_at, times_seen = rejected_requests.times_seen + 1""";
 
   private final Pool pool;
+  private final PgBounded db;
   private final PgBatchWriter<WebhookEvent, AppendResult> appends;
   private final String instanceId;
+  /** For what the sender waits on (appends, quarantine): its answer must come in time. */
+  private final long commitTimeoutMillis;
+  /** For everything else: claims, leases, handler transactions, status and readiness. */
+  private final long operationTimeoutMillis;
 
-  private PgInboxStore(Pool pool, Settings.Store store, int poolSize, String instanceId) {
+  private PgInboxStore(Vertx vertx, Pool pool, Settings.Postgres settings, Settings.Store store, String instanceId) {
     this.pool = pool;
+    this.db = new PgBounded(vertx, pool);
     this.instanceId = instanceId;
-    int concurrentBatches = Math.max(1, poolSize / 2);
-    this.appends = new PgBatchWriter<>(pool, INSERT_EVENT, this::insertTuple,
+    this.commitTimeoutMillis = store.commitTimeout().toMillis();
+    this.operationTimeoutMillis = settings.operationTimeout().toMillis();
+    int concurrentBatches = Math.max(1, settings.poolSize() / 2);
+    this.appends = new PgBatchWriter<>(db, INSERT_EVENT, this::insertTuple,
         rows -> rows.size() > 0 ? new AppendResult(true, rows.iterator().next().getLong(0)) : AppendResult.DUPLICATE,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
         store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
@@ -143,7 +151,7 @@ public final class PgInboxStore implements InboxStore {
         .using(vertx)
         .build();
     LOG.info("inbox store: PostgreSQL {}:{}/{}", connect.getHost(), connect.getPort(), connect.getDatabase());
-    return new PgInboxStore(pool, store, settings.poolSize(), instanceId);
+    return new PgInboxStore(vertx, pool, settings, store, instanceId);
   }
 
   static void migrate(PgConnectOptions connect) {
@@ -163,8 +171,8 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public void recordDuplicate(WebhookEvent event, String detectedBy) {
-    pool.preparedQuery(AUDIT_DUPLICATE)
-        .execute(Tuple.of(event.source(), event.eventId(), event.receivedAt(), "detected by " + detectedBy, instanceId))
+    Tuple args = Tuple.of(event.source(), event.eventId(), event.receivedAt(), "detected by " + detectedBy, instanceId);
+    db.withConnection(operationTimeoutMillis, "duplicate audit", conn -> conn.preparedQuery(AUDIT_DUPLICATE).execute(args))
         .onFailure(e -> LOG.debug("auditing a duplicate failed: {}", e.getMessage()));
   }
 
@@ -175,16 +183,16 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> quarantine(RejectedRequest request) {
-    return pool.preparedQuery(QUARANTINE)
-        .execute(Tuple.tuple(Arrays.asList(request.bodySha256(), request.reason(), request.scheme(),
-            request.contentType(), request.receivedAt(), Buffer.buffer(request.body()))))
+    Tuple args = Tuple.tuple(Arrays.asList(request.bodySha256(), request.reason(), request.scheme(),
+        request.contentType(), request.receivedAt(), Buffer.buffer(request.body())));
+    return db.withConnection(commitTimeoutMillis, "quarantine", conn -> conn.preparedQuery(QUARANTINE).execute(args))
         .<Void>mapEmpty()
         .recover(PgInboxStore::unavailable);
   }
 
   @Override
   public Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit) {
-    return pool.withTransaction(conn -> {
+    return db.withTransaction(operationTimeoutMillis, "claim", conn -> {
       long now = System.currentTimeMillis();
       long until = now + leaseMillis;
       return conn.preparedQuery(LEASE_PARTITIONS).execute(Tuple.of(now, limit, owner, until))
@@ -218,41 +226,44 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> abandon(long inboxId, String owner, long dueAt) {
-    return pool.preparedQuery(ABANDON)
-        .execute(Tuple.of(dueAt, System.currentTimeMillis(), inboxId, owner))
+    Tuple args = Tuple.of(dueAt, System.currentTimeMillis(), inboxId, owner);
+    return db.withConnection(operationTimeoutMillis, "abandon", conn -> conn.preparedQuery(ABANDON).execute(args))
         .mapEmpty();
   }
 
   @Override
   public Future<Void> renew(String owner, long leaseMillis) {
     Tuple args = Tuple.of(System.currentTimeMillis() + leaseMillis, owner);
-    return pool.preparedQuery(RENEW_EVENTS).execute(args)
-        .compose(v -> pool.preparedQuery(RENEW_PARTITIONS).execute(args))
+    return db.withConnection(operationTimeoutMillis, "renew", conn -> conn.preparedQuery(RENEW_EVENTS).execute(args)
+            .compose(v -> conn.preparedQuery(RENEW_PARTITIONS).execute(args)))
         .mapEmpty();
   }
 
   @Override
   public Future<Void> release(String owner, Collection<String> partitionKeys) {
-    return pool.preparedQuery(RELEASE)
-        .execute(Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0])))
+    Tuple args = Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0]));
+    return db.withConnection(operationTimeoutMillis, "release", conn -> conn.preparedQuery(RELEASE).execute(args))
         .mapEmpty();
   }
 
   @Override
   public Future<InboxStatus> status(String source, String eventId) {
-    return pool.preparedQuery("SELECT status FROM inbox_events WHERE source = $1 AND event_id = $2")
-        .execute(Tuple.of(source, eventId))
+    return db.withConnection(operationTimeoutMillis, "status", conn -> conn
+            .preparedQuery("SELECT status FROM inbox_events WHERE source = $1 AND event_id = $2")
+            .execute(Tuple.of(source, eventId)))
         .map(rows -> rows.rowCount() == 0 ? null : InboxStatus.fromDb(rows.iterator().next().getString(0)));
   }
 
   @Override
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
-    return pool.withTransaction(conn -> work.apply(new PgTx(conn)));
+    // A transaction that overruns fails like any lost connection: the handler's event is retried,
+    // never taken as processed.
+    return db.withTransaction(operationTimeoutMillis, "transaction", conn -> work.apply(new PgTx(conn)));
   }
 
   @Override
   public Future<Void> check() {
-    return pool.query("SELECT 1").execute().mapEmpty();
+    return db.withConnection(operationTimeoutMillis, "check", conn -> conn.query("SELECT 1").execute()).mapEmpty();
   }
 
   @Override
