@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.impl.SocketConnectionBase;
 import io.vertx.sqlclient.internal.Connection;
@@ -89,11 +90,23 @@ final class PgBounded {
   }
 
   private static <T> Future<T> inTransaction(SqlConnection conn, Function<SqlConnection, Future<T>> work) {
-    return conn.begin().compose(tx -> work.apply(conn).compose(
+    // BEGIN goes out together with the work's first statement instead of a round trip ahead of it:
+    // a connection runs its commands in order, and the work's statements already belong to the
+    // transaction. BEGIN only fails with the connection, and then so does the work.
+    Future<Transaction> begun = conn.begin();
+    Transaction tx = conn.transaction();
+    Future<T> done;
+    try {
+      done = work.apply(conn);
+    } catch (RuntimeException e) {
+      done = Future.failedFuture(e);
+    }
+    Future<T> worked = done;
+    return begun.compose(t -> worked).compose(
         res -> tx.commit().map(res),
         err -> err instanceof TransactionRollbackException
             ? Future.failedFuture(err)
-            : tx.rollback().transform(v -> Future.failedFuture(err))));
+            : tx.rollback().transform(v -> Future.failedFuture(err)));
   }
 
   /** One operation: its result, its deadline and the connection it holds. */
