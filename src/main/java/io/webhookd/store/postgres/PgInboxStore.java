@@ -71,7 +71,7 @@ public final class PgInboxStore implements InboxStore {
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       SELECT (SELECT id FROM inbox_events WHERE source = $1 AND event_id = $2), $1, $2, $3, 'duplicate', 0, $4, $5""";
   /**
-   * One statement, one round trip: lease the partitions with due work that are free, expired or
+   * One statement: lease the partitions with due work that are free, expired or
    * already ours (locked in key order), then take the due events of those partitions with
    * {@code FOR UPDATE SKIP LOCKED} and audit the claims. $1 owner, $2 lease end, $3 now, $4 limit.
    */
@@ -243,7 +243,10 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit) {
-    return db.withConnection(operationTimeoutMillis, "claim", conn -> {
+    // In a transaction although it is one statement: should the answer be lost (the connection
+    // froze), COMMIT is never sent and the claim rolls back, rather than holding its events
+    // unprocessed until their lease expires. BEGIN shares the statement's round trip.
+    return db.withTransaction(operationTimeoutMillis, "claim", conn -> {
       long now = System.currentTimeMillis();
       return conn.preparedQuery(CLAIM)
           .execute(Tuple.of(owner, now + leaseMillis, now, limit))
