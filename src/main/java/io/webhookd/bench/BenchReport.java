@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The closing step of {@code scripts/bench}: reads the load generator's JSON summaries, counts the
- * events the stopped server stored in its SQLite file, checks that the stored events equal the 2xx
+ * events the stopped server stored (in its SQLite file, or in its PostgreSQL database), checks that the stored events equal the 2xx
  * acknowledgements (a request that timed out may have been stored: such extras are allowed up to
  * the number of requests never answered), and prints the results table with the targets.
  * Exit status: 0 when the count matches, 1 when it does not; with {@code --strict} also 3 when a
@@ -31,8 +31,12 @@ import picocli.CommandLine.Option;
     description = "Checks a benchmark run against the store and prints its results table.")
 public final class BenchReport implements Callable<Integer> {
 
-  @Option(names = "--db", required = true, description = "The server's webhookd.db (server stopped).")
+  @Option(names = "--db", description = "The server's webhookd.db (server stopped).")
   Path db;
+
+  @Option(names = "--pg-url",
+      description = "Instead of --db: the server's PostgreSQL database, postgresql://user@host:port/db.")
+  String pgUrl;
 
   @Option(names = "--result", required = true,
       description = "LABEL=FILE: a LoadGenerator --json summary; repeat for each phase.")
@@ -70,12 +74,24 @@ public final class BenchReport implements Callable<Integer> {
     long unanswered = 0;
     long failed = 0;
     StringBuilder table = new StringBuilder();
+    if ((db == null) == (pgUrl == null)) {
+      System.err.println("BenchReport: give either --db or --pg-url");
+      return 2;
+    }
+    Map<String, JsonObject> parsed = new LinkedHashMap<>();
+    for (Map.Entry<String, Path> entry : results.entrySet()) {
+      parsed.put(entry.getKey(), new JsonObject(Files.readString(entry.getValue())));
+    }
+    // The database and cache servers' CPU, when the run measured it (PostgreSQL + Redis).
+    boolean backends = parsed.values().stream().anyMatch(r -> r.getJsonObject("backends") != null);
     table.append("| phase | load | measured 2xx/s | p50 ms | p99 ms | p99.9 ms | max ms "
         + "| errors (measured / whole run) "
-        + "| server CPU cores (µs per 2xx) | server disk writes kB per 2xx | generator CPU | other processes' CPU |\n");
-    table.append("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
-    for (Map.Entry<String, Path> entry : results.entrySet()) {
-      JsonObject r = new JsonObject(Files.readString(entry.getValue()));
+        + "| server CPU cores (µs per 2xx) | server disk writes kB per 2xx "
+        + (backends ? "| PostgreSQL + Redis CPU cores (µs per 2xx) " : "")
+        + "| generator CPU | other processes' CPU |\n");
+    table.append("|---|---|---:|---:|---:|---:|---:|---|---:|---:|" + (backends ? "---:|" : "") + "---:|---:|\n");
+    for (Map.Entry<String, JsonObject> entry : parsed.entrySet()) {
+      JsonObject r = entry.getValue();
       JsonObject measured = r.getJsonObject("measured");
       JsonObject latency = r.getJsonObject("latency_ms");
       JsonObject totals = r.getJsonObject("totals");
@@ -105,11 +121,13 @@ public final class BenchReport implements Callable<Integer> {
         }
         errorText += " (" + kinds.substring(2) + ")";
       }
-      table.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |%n",
+      JsonObject backend = r.getJsonObject("backends", new JsonObject());
+      table.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s%s | %s |%n",
           entry.getKey(), load, measured.getDouble("acknowledged_per_s"),
           num(latency.getValue("p50")), num(latency.getValue("p99")), num(latency.getValue("p99_9")),
           num(latency.getValue("max")), errorText, num(server.getValue("cpu_cores")),
           num(server.getValue("cpu_us_per_ack")), num(server.getValue("disk_write_kb_per_ack")),
+          backends ? num(backend.getValue("cpu_cores")) + " (" + num(backend.getValue("cpu_us_per_ack")) + ") | " : "",
           num(generator.getValue("cpu_cores")), num(machine.getValue("other_processes_cores"))));
       if (!rateMode) {
         boolean met = measured.getDouble("acknowledged_per_s") >= minThroughput && measured.getLong("errors") == 0;
@@ -147,7 +165,7 @@ public final class BenchReport implements Callable<Integer> {
     boolean exact = stored == acknowledged;
     boolean matches = exact || (stored > acknowledged && stored - acknowledged <= unknown);
     System.out.printf(Locale.ROOT, "verification: %,d events stored in %s%s, %,d acknowledged with 2xx: %s%n",
-        stored, db.getFileName(), byStatus.isEmpty() ? "" : " " + byStatus, acknowledged,
+        stored, db != null ? db.getFileName() : "PostgreSQL", byStatus.isEmpty() ? "" : " " + byStatus, acknowledged,
         exact ? "OK, equal" : matches
             ? String.format(Locale.ROOT, "OK, the %,d extra are among the %,d requests whose answer never came "
                 + "(timeout or lost connection)", stored - acknowledged, unknown)
@@ -161,7 +179,9 @@ public final class BenchReport implements Callable<Integer> {
   }
 
   private long countStored(Map<String, Long> byStatus) throws SQLException {
-    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath());
+    try (Connection connection = db != null ? DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath())
+        : DriverManager.getConnection("jdbc:" + pgUrl.replaceFirst("^postgres(ql)?://([^@/]*@)?", "postgresql://"),
+            pgUser(), null);
          Statement statement = connection.createStatement()) {
       long count;
       try (ResultSet rs = statement.executeQuery("SELECT COUNT(*) FROM inbox_events")) {
@@ -179,6 +199,12 @@ public final class BenchReport implements Callable<Integer> {
       }
       return count;
     }
+  }
+
+  /** The user named in {@code --pg-url} (postgresql://user@host...), or postgres. */
+  private String pgUser() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^postgres(?:ql)?://([^@:/]+)[^@/]*@").matcher(pgUrl);
+    return m.find() ? m.group(1) : "postgres";
   }
 
   /** "NoStackTraceTimeoutException: The timeout of ... getting a connection" becomes "timeout (no connection)". */

@@ -105,6 +105,11 @@ public final class LoadGenerator implements Callable<Integer> {
       description = "Linux: also report this process's CPU use and RSS over the measured phase.")
   Long serverPid;
 
+  @Option(names = "--backend-pids", split = ",",
+      description = "Linux: also report the CPU use of these processes together (the database and cache "
+          + "servers the server uses), apart from other processes.")
+  List<Long> backendPids = new ArrayList<>();
+
   @Option(names = "--json", description = "Print the summary as JSON on stdout (text goes to stderr).")
   boolean json;
 
@@ -189,6 +194,8 @@ public final class LoadGenerator implements Callable<Integer> {
     ProcessSample generatorBefore = null;
     ProcessSample serverBefore = null;
     ProcessSample machineBefore = null;
+    ProcessSample backendsBefore = null;
+    ProcessSample backendsAfter = null;
     ProcessSample generatorAfter = null;
     ProcessSample serverAfter = null;
     ProcessSample machineAfter = null;
@@ -201,11 +208,13 @@ public final class LoadGenerator implements Callable<Integer> {
         generatorBefore = ProcessSample.ofThisJvm();
         serverBefore = ProcessSample.of(serverPid);
         machineBefore = ProcessSample.ofMachine();
+        backendsBefore = ProcessSample.ofAll(backendPids);
       }
       if (now >= measureEnd) {
         generatorAfter = ProcessSample.ofThisJvm();
         serverAfter = ProcessSample.of(serverPid);
         machineAfter = ProcessSample.ofMachine();
+        backendsAfter = ProcessSample.ofAll(backendPids);
         break;
       }
       if (now >= nextTick) {
@@ -240,7 +249,7 @@ public final class LoadGenerator implements Callable<Integer> {
     }
     RunReport report = new RunReport(this, events, planned, results, unfinished,
         pacer == null ? null : pacer.lag(), generatorBefore, generatorAfter, serverBefore, serverAfter,
-        ProcessSample.cores(machineBefore, machineAfter));
+        ProcessSample.cores(machineBefore, machineAfter), ProcessSample.cores(backendsBefore, backendsAfter));
     if (json) {
       System.out.println(report.toJson().encodePrettily());
       System.err.print(report.toText());

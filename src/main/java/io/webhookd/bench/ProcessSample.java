@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). */
 record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
@@ -52,6 +53,23 @@ record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long 
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /** The CPU time of several processes together (those still running), or null when none is. */
+  static ProcessSample ofAll(List<Long> pids) {
+    if (pids == null || pids.isEmpty()) {
+      return null;
+    }
+    long cpu = 0;
+    boolean any = false;
+    for (Long pid : pids) {
+      ProcessSample one = of(pid);
+      if (one != null) {
+        cpu += one.cpuNanos();
+        any = true;
+      }
+    }
+    return any ? new ProcessSample(System.nanoTime(), cpu, -1, -1, -1) : null;
   }
 
   /** CPU time spent by the whole machine (all processes, user + system + irq), or null. */

@@ -1,6 +1,8 @@
 package io.webhookd.bench;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,12 +31,14 @@ final class RunReport {
   private final ProcessSample generatorAfter;
   private final ProcessSample serverAfter;
   private final double machineCores;
+  /** The database and cache servers' CPU (NaN when not measured). */
+  private final double backendCores;
   private final long serverDiskWrites;
 
   RunReport(LoadGenerator options, SyntheticEvents events, long planned, List<Lane.Result> lanes,
       long unfinished, double[] pacerLag,
       ProcessSample generatorBefore, ProcessSample generatorAfter,
-      ProcessSample serverBefore, ProcessSample serverAfter, double machineCores) {
+      ProcessSample serverBefore, ProcessSample serverAfter, double machineCores, double backendCores) {
     this.options = options;
     this.events = events;
     this.planned = planned;
@@ -57,6 +61,7 @@ final class RunReport {
     this.generatorAfter = generatorAfter;
     this.serverAfter = serverAfter;
     this.machineCores = machineCores;
+    this.backendCores = backendCores;
   }
 
   /** 2xx answers over the whole run, warm-up included. */
@@ -134,6 +139,13 @@ final class RunReport {
         .put("cores", Runtime.getRuntime().availableProcessors())
         .put("busy_cores", round3(machineCores))
         .put("other_processes_cores", round3(others())));
+    if (!Double.isNaN(backendCores)) {
+      json.put("backends", new JsonObject()
+          .put("pids", new JsonArray(new ArrayList<Object>(options.backendPids)))
+          .put("cpu_cores", round3(backendCores))
+          .put("cpu_us_per_ack", measuredAcknowledged == 0 ? null
+              : round(backendCores * 1e6 * seconds() / measuredAcknowledged)));
+    }
     if (serverAfter != null) {
       json.put("server", new JsonObject()
           .put("pid", options.serverPid)
@@ -175,15 +187,20 @@ final class RunReport {
               ? Double.NaN : serverDiskWrites / 1e3 / measuredAcknowledged,
           serverAfter.rssKb(), serverAfter.hwmKb());
     }
+    if (!Double.isNaN(backendCores)) {
+      line(out, "  backends (pids %s): %.2f cores (%.0f us CPU per 2xx)", options.backendPids, backendCores,
+          measuredAcknowledged == 0 ? Double.NaN : backendCores * 1e6 * seconds() / measuredAcknowledged);
+    }
     line(out, "  machine: %.2f of %d cores busy during the measured phase%s", machineCores,
         Runtime.getRuntime().availableProcessors(), Double.isNaN(others()) ? ""
             : String.format(Locale.ROOT, ", %.2f by other processes (should be about 0)", others()));
     return out.toString();
   }
 
-  /** Cores used by neither the server nor this generator: noise from the rest of the machine. */
+  /** Cores used by neither the server, its backends nor this generator: noise from the rest of the machine. */
   private double others() {
-    return Double.isNaN(serverCores) ? Double.NaN : Math.max(0, machineCores - serverCores - generatorCores);
+    return Double.isNaN(serverCores) ? Double.NaN
+        : Math.max(0, machineCores - serverCores - generatorCores - (Double.isNaN(backendCores) ? 0 : backendCores));
   }
 
   private static void line(StringBuilder out, String format, Object... args) {

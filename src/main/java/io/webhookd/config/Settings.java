@@ -76,16 +76,18 @@ public record Settings(
 
   /**
    * The shared PostgreSQL store; when {@code url} is empty the embedded SQLite store is used.
-   * The URL may carry a password, so it is never printed.
+   * The URL may carry a password, so it is never printed. An operation other than an append that
+   * takes longer than {@code operationTimeout} fails, and its connection is given up.
    */
-  public record Postgres(String url, int poolSize) {
+  public record Postgres(String url, int poolSize, Duration operationTimeout) {
     public boolean enabled() {
       return !url.isEmpty();
     }
 
     @Override
     public String toString() {
-      return "Postgres[" + (enabled() ? "configured" : "off") + ", poolSize=" + poolSize + "]";
+      return "Postgres[" + (enabled() ? "configured" : "off") + ", poolSize=" + poolSize
+          + ", operationTimeout=" + operationTimeout + "]";
     }
   }
 

@@ -92,6 +92,8 @@ public final class SettingsLoader {
       t -> ValueParsers.urlWithScheme(t, "postgresql://user[:password]@host:port/db", "postgresql", "postgres"));
   static final Setting<Integer> PG_POOL_SIZE =
       Setting.of("pg.pool-size", "8", t -> ValueParsers.integer(t, 1, 200));
+  static final Setting<Duration> PG_OPERATION_TIMEOUT = Setting.of("pg.operation-timeout", "10s",
+      t -> ValueParsers.duration(t, Duration.ofMillis(100), Duration.ofMinutes(10)));
   static final Setting<Long> DEDUP_CACHE_SIZE = Setting.of("dedup.cache-size", "500000",
       t -> (long) ValueParsers.integer(t, 0, 100_000_000));
   static final Setting<Duration> DEDUP_TTL = Setting.of("dedup.ttl", "28h",
@@ -173,7 +175,7 @@ public final class SettingsLoader {
       OPENPHONE_SECRETS, OPENPHONE_SECRETS_FILE, OPENPHONE_TIMESTAMP_TOLERANCE,
       STORE_SQLITE_SYNCHRONOUS, STORE_SQLITE_PAGE_SIZE, STORE_BATCH_SIZE, STORE_BATCH_DELAY, STORE_QUEUE_CAPACITY,
       STORE_COMMIT_TIMEOUT,
-      PG_URL, PG_POOL_SIZE,
+      PG_URL, PG_POOL_SIZE, PG_OPERATION_TIMEOUT,
       DEDUP_CACHE_SIZE, DEDUP_TTL,
       REDIS_URL, REDIS_TIMEOUT,
       PROCESS_WORKERS, PROCESS_INSTANCE_ID, PROCESS_LEASE, PROCESS_POLL_INTERVAL, PROCESS_CLAIM_BATCH,
@@ -233,7 +235,7 @@ public final class SettingsLoader {
         new Settings.Store(value(STORE_SQLITE_SYNCHRONOUS), value(STORE_BATCH_SIZE),
             value(STORE_BATCH_DELAY), value(STORE_QUEUE_CAPACITY), value(STORE_COMMIT_TIMEOUT),
             value(STORE_SQLITE_PAGE_SIZE)),
-        new Settings.Postgres(value(PG_URL), value(PG_POOL_SIZE)),
+        new Settings.Postgres(value(PG_URL), value(PG_POOL_SIZE), value(PG_OPERATION_TIMEOUT)),
         new Settings.Dedup(value(DEDUP_CACHE_SIZE), value(DEDUP_TTL), value(REDIS_URL),
             value(REDIS_TIMEOUT)),
         new Settings.Processing(value(PROCESS_WORKERS), instanceId(value(PROCESS_INSTANCE_ID)),

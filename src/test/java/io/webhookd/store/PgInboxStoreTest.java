@@ -1,6 +1,7 @@
 package io.webhookd.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -10,7 +11,9 @@ import io.webhookd.event.InboxEvent;
 import io.webhookd.store.postgres.PgInboxStore;
 import io.webhookd.testing.PrivateDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,8 +24,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,7 +57,7 @@ class PgInboxStoreTest extends InboxStoreContract {
   @Override
   protected InboxStore openStore(Vertx vertx, Settings.Store settings) throws Exception {
     database.truncateAll();
-    return PgInboxStore.open(vertx, new Settings.Postgres(database.url(), 4), settings, OWNER);
+    return PgInboxStore.open(vertx, new Settings.Postgres(database.url(), 4, Duration.ofSeconds(10)), settings, OWNER);
   }
 
   @Override
@@ -62,6 +67,66 @@ class PgInboxStoreTest extends InboxStoreContract {
 
   private SqlRow partitionLease(String partitionKey) throws Exception {
     return row("SELECT owner, lease_until FROM partition_leases WHERE partition_key = ?", partitionKey);
+  }
+
+  // ---- hung connections ------------------------------------------------------------------------
+
+  /**
+   * Every connection of the pool is stuck (here: waiting for a lock that another session holds, as
+   * a connection whose network path froze waits for an answer). Each operation fails once its
+   * deadline passes, its connection is given up rather than returned to the pool, so the store
+   * answers again at once; and the timed-out transaction's effect never commits, even when its
+   * connection's server side finally gets the lock.
+   */
+  @Test
+  void operationsThatOverrunFailAndTheirConnectionsAreGivenUp() throws Exception {
+    String table = "pg_give_up_scratch";
+    try (Connection setup = jdbc(); Statement statement = setup.createStatement()) {
+      statement.execute("CREATE TABLE IF NOT EXISTS " + table + " (note TEXT)");
+      statement.execute("DELETE FROM " + table);
+    }
+    closeStore();
+    int poolSize = 2;
+    useStore(PgInboxStore.open(vertx, new Settings.Postgres(database.url(), poolSize, Duration.ofSeconds(1)),
+        settings, OWNER));
+    try (Connection locker = jdbc()) {
+      locker.setAutoCommit(false);
+      try (Statement statement = locker.createStatement()) {
+        statement.execute("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+      }
+      List<CompletableFuture<Integer>> stuck = new ArrayList<>();
+      for (int i = 0; i < poolSize; i++) {
+        stuck.add(start(context, () -> store.inTransaction(tx -> tx.update(
+            "INSERT INTO " + table + " (note) VALUES ('should roll back')"))));
+      }
+      long started = System.nanoTime();
+      for (CompletableFuture<Integer> op : stuck) {
+        Throwable failure = assertThrows(ExecutionException.class, () -> await(op)).getCause();
+        assertThat(failure).isInstanceOf(StorageUnavailableException.class).hasMessageContaining("did not answer");
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+
+      // The pool is not left holding the stuck connections: a new one answers while the lock is held.
+      call(() -> store.check());
+      locker.commit();
+    }
+    // The stuck sessions get the lock now, then find their client gone and roll back.
+    try (Connection direct = jdbc()) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (countOn(direct, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+          + " AND query LIKE 'INSERT INTO " + table + "%'") > 0) {
+        assertThat(System.nanoTime() - deadline).as("the stuck sessions end").isNegative();
+        LockSupport.parkNanos(20_000_000L); // paces the poll
+      }
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + table)).as("rows of timed-out transactions").isZero();
+    }
+  }
+
+  private static long countOn(Connection connection, String sql) throws SQLException {
+    try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   // ---- partition leases -------------------------------------------------------------------------

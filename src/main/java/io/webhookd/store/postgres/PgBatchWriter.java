@@ -5,24 +5,21 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.SqlConnection;
 import io.webhookd.store.Completions;
 import io.webhookd.store.StorageUnavailableException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
- * Group commit for one statement: items queued from any event loop are written together with
- * {@code executeBatch} in one transaction, a few transactions at a time. While those commit, new
- * items gather for the next batch, so the batch size follows the load.
+ * Group commit: items queued from any event loop are written together by one statement that takes
+ * the whole batch (arrays as parameters), a few batches at a time. One statement is one
+ * transaction in one round trip, where a statement per item would cost PostgreSQL an execution per
+ * item and the client a BEGIN and a COMMIT round trip per batch. While those commit, new items
+ * gather for the next batch, so the batch size follows the load.
  *
  * @param <I> the item written
  * @param <O> what each item's row set turns into
@@ -32,10 +29,13 @@ final class PgBatchWriter<I, O> {
   private record Queued<I, O>(I item, Promise<O> promise, Context context) {
   }
 
-  private final Pool pool;
-  private final String sql;
-  private final Function<I, Tuple> toTuple;
-  private final Function<RowSet<Row>, O> fromRows;
+  /** Writes a batch in one statement; the results in the batch's order. */
+  interface BatchStatement<I, O> {
+    Future<List<O>> write(SqlConnection conn, List<I> batch);
+  }
+
+  private final PgBounded db;
+  private final BatchStatement<I, O> statement;
   private final Comparator<I> lockOrder;
   private final int batchSize;
   private final int maxConcurrentBatches;
@@ -52,12 +52,10 @@ final class PgBatchWriter<I, O> {
    *                  batches (of this or another instance) take row locks in one order and never
    *                  deadlock
    */
-  PgBatchWriter(Pool pool, String sql, Function<I, Tuple> toTuple, Function<RowSet<Row>, O> fromRows,
-      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis) {
-    this.pool = pool;
-    this.sql = sql;
-    this.toTuple = toTuple;
-    this.fromRows = fromRows;
+  PgBatchWriter(PgBounded db, BatchStatement<I, O> statement, Comparator<I> lockOrder, int batchSize,
+      int maxConcurrentBatches, int capacity, long timeoutMillis) {
+    this.db = db;
+    this.statement = statement;
     this.lockOrder = lockOrder;
     this.batchSize = batchSize;
     this.maxConcurrentBatches = maxConcurrentBatches;
@@ -119,23 +117,22 @@ final class PgBatchWriter<I, O> {
   }
 
   private void run(List<Queued<I, O>> batch, boolean mayRetry) {
-    List<Tuple> tuples = new ArrayList<>(batch.size());
-    batch.forEach(q -> tuples.add(toTuple.apply(q.item())));
-    pool.withTransaction(conn -> conn.preparedQuery(sql).executeBatch(tuples))
-        // A hung database must not hang the sender: it gets 503 and retries. Should the commit
-        // still land, the retry is answered as a duplicate.
-        .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+    List<I> items = new ArrayList<>(batch.size());
+    batch.forEach(q -> items.add(q.item()));
+    // A hung database must not hang the sender: it gets 503 and retries. Should the commit still
+    // land, the retry is answered as a duplicate.
+    db.withConnection(timeoutMillis, "append", conn -> statement.write(conn, items))
         .onComplete(ar -> {
           if (ar.failed() && mayRetry && retryable(ar.cause())) {
             run(batch, false);
             return;
           }
           Completions completions = new Completions();
-          RowSet<Row> rows = ar.succeeded() ? ar.result() : null;
-          for (Queued<I, O> q : batch) {
-            if (rows != null) {
-              completions.succeed(q.promise(), q.context(), fromRows.apply(rows));
-              rows = rows.next();
+          List<O> results = ar.succeeded() ? ar.result() : null;
+          for (int i = 0; i < batch.size(); i++) {
+            Queued<I, O> q = batch.get(i);
+            if (results != null) {
+              completions.succeed(q.promise(), q.context(), results.get(i));
             } else {
               completions.fail(q.promise(), q.context(),
                   new StorageUnavailableException("PostgreSQL write failed: " + ar.cause().getMessage(), ar.cause()));

@@ -24,7 +24,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.flywaydb.core.Flyway;
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The shared inbox on PostgreSQL, for several instances at once. Appends are
- * group-committed ({@code executeBatch} in one transaction); claims lease partitions first, so two
+ * group-committed (a batch in one statement); claims lease partitions first, so two
  * instances never process one conversation at the same time, then take the due events of those
  * partitions with {@code FOR UPDATE SKIP LOCKED}.
  */
@@ -41,51 +43,64 @@ public final class PgInboxStore implements InboxStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(PgInboxStore.class);
 
-  /** The event and its "received" audit entry in one statement; no row back means a duplicate. */
-  private static final String INSERT_EVENT = """
-      WITH stored AS (
+  /**
+   * A batch of events (one array per column, in lock order) and their "received" audit entries in
+   * one statement; an event without a row back is a duplicate.
+   */
+  private static final String INSERT_EVENTS = """
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[],
+                             $7::text[], $8::bytea[])
+          WITH ORDINALITY AS t(source, event_id, event_type, occurred_at, partition_key, received_at,
+                               signature_scheme, body, n)
+      ), stored AS (
         INSERT INTO inbox_events
           (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
            body, status, attempts, due_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
+        SELECT source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
+               body, 'pending', 0, $9, $9
+        FROM input ORDER BY n
         ON CONFLICT (source, event_id) DO NOTHING
         RETURNING id, source, event_id, received_at, signature_scheme
       ), audited AS (
         INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
         SELECT id, source, event_id, received_at, 'received', 0, signature_scheme, $10 FROM stored
       )
-      SELECT id FROM stored""";
+      SELECT id, source, event_id FROM stored""";
   private static final String AUDIT_DUPLICATE = """
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       SELECT (SELECT id FROM inbox_events WHERE source = $1 AND event_id = $2), $1, $2, $3, 'duplicate', 0, $4, $5""";
-  /** Partitions with due work that are free, expired, or already ours; locked in key order. */
-  private static final String LEASE_PARTITIONS = """
+  /**
+   * One statement: lease the partitions with due work that are free, expired or
+   * already ours (locked in key order), then take the due events of those partitions with
+   * {@code FOR UPDATE SKIP LOCKED} and audit the claims. $1 owner, $2 lease end, $3 now, $4 limit.
+   */
+  private static final String CLAIM = """
       WITH candidates AS (
         SELECT DISTINCT partition_key FROM (
           (SELECT partition_key FROM inbox_events
-           WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2)
+           WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at, id LIMIT $4)
           UNION ALL
           (SELECT partition_key FROM inbox_events
-           WHERE status = 'processing' AND lease_until < $1 LIMIT $2)
+           WHERE status = 'processing' AND lease_until < $3 LIMIT $4)
         ) due
         ORDER BY partition_key
-      )
-      INSERT INTO partition_leases (partition_key, owner, lease_until)
-      SELECT partition_key, $3, $4 FROM candidates
-      ON CONFLICT (partition_key) DO UPDATE
-        SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-        WHERE partition_leases.owner = EXCLUDED.owner OR partition_leases.lease_until < $1
-      RETURNING partition_key""";
-  private static final String CLAIM_EVENTS = """
-      WITH claimed AS (
+      ), leased AS (
+        INSERT INTO partition_leases (partition_key, owner, lease_until)
+        SELECT partition_key, $1, $2 FROM candidates
+        ON CONFLICT (partition_key) DO UPDATE
+          SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+          WHERE partition_leases.owner = EXCLUDED.owner OR partition_leases.lease_until < $3
+        RETURNING partition_key
+      ), claimed AS (
         UPDATE inbox_events
         SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
         WHERE id IN (
           SELECT id FROM inbox_events
-          WHERE partition_key = ANY($4)
+          WHERE partition_key IN (SELECT partition_key FROM leased)
             AND ((status = 'pending' AND due_at <= $3) OR (status = 'processing' AND lease_until < $3))
           ORDER BY due_at, id
-          LIMIT $5
+          LIMIT $4
           FOR UPDATE SKIP LOCKED)
         RETURNING id, attempts, source, event_id, event_type, occurred_at, partition_key, received_at,
                   signature_scheme, body
@@ -113,15 +128,22 @@ public final class PgInboxStore implements InboxStore {
         SET last_seen_at = EXCLUDED.last_seen_at, times_seen = rejected_requests.times_seen + 1""";
 
   private final Pool pool;
+  private final PgBounded db;
   private final PgBatchWriter<WebhookEvent, AppendResult> appends;
   private final String instanceId;
+  /** For what the sender waits on (appends, quarantine): its answer must come in time. */
+  private final long commitTimeoutMillis;
+  /** For everything else: claims, leases, handler transactions, status and readiness. */
+  private final long operationTimeoutMillis;
 
-  private PgInboxStore(Pool pool, Settings.Store store, int poolSize, String instanceId) {
+  private PgInboxStore(Vertx vertx, Pool pool, Settings.Postgres settings, Settings.Store store, String instanceId) {
     this.pool = pool;
+    this.db = new PgBounded(vertx, pool);
     this.instanceId = instanceId;
-    int concurrentBatches = Math.max(1, poolSize / 2);
-    this.appends = new PgBatchWriter<>(pool, INSERT_EVENT, this::insertTuple,
-        rows -> rows.size() > 0 ? new AppendResult(true, rows.iterator().next().getLong(0)) : AppendResult.DUPLICATE,
+    this.commitTimeoutMillis = store.commitTimeout().toMillis();
+    this.operationTimeoutMillis = settings.operationTimeout().toMillis();
+    int concurrentBatches = Math.max(1, settings.poolSize() / 2);
+    this.appends = new PgBatchWriter<>(db, this::insertEvents,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
         store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
   }
@@ -133,6 +155,9 @@ public final class PgInboxStore implements InboxStore {
   public static PgInboxStore open(Vertx vertx, Settings.Postgres settings, Settings.Store store, String instanceId) {
     PgConnectOptions connect = PgConnectOptions.fromUri(settings.url());
     migrate(connect);
+    // Named statements, parsed and planned once per connection rather than on every execution:
+    // the same dozen statements run for every event.
+    connect.setCachePreparedStatements(true);
     Pool pool = PgBuilder.pool()
         .with(new PoolOptions()
             .setMaxSize(settings.poolSize())
@@ -143,7 +168,7 @@ public final class PgInboxStore implements InboxStore {
         .using(vertx)
         .build();
     LOG.info("inbox store: PostgreSQL {}:{}/{}", connect.getHost(), connect.getPort(), connect.getDatabase());
-    return new PgInboxStore(pool, store, settings.poolSize(), instanceId);
+    return new PgInboxStore(vertx, pool, settings, store, instanceId);
   }
 
   static void migrate(PgConnectOptions connect) {
@@ -155,16 +180,50 @@ public final class PgInboxStore implements InboxStore {
         .migrate();
   }
 
-  private Tuple insertTuple(WebhookEvent event) {
-    long now = System.currentTimeMillis();
-    return Tuple.tuple(List.of(event.source(), event.eventId(), event.type(), event.occurredAt(),
-        event.partitionKey(), event.receivedAt(), event.scheme(), Buffer.buffer(event.body()), now, instanceId));
+  private Future<List<AppendResult>> insertEvents(SqlConnection conn, List<WebhookEvent> batch) {
+    int n = batch.size();
+    String[] sources = new String[n];
+    String[] eventIds = new String[n];
+    String[] types = new String[n];
+    Long[] occurredAt = new Long[n];
+    String[] partitions = new String[n];
+    Long[] receivedAt = new Long[n];
+    String[] schemes = new String[n];
+    Buffer[] bodies = new Buffer[n];
+    for (int i = 0; i < n; i++) {
+      WebhookEvent event = batch.get(i);
+      sources[i] = event.source();
+      eventIds[i] = event.eventId();
+      types[i] = event.type();
+      occurredAt[i] = event.occurredAt();
+      partitions[i] = event.partitionKey();
+      receivedAt[i] = event.receivedAt();
+      schemes[i] = event.scheme();
+      bodies[i] = Buffer.buffer(event.body());
+    }
+    Tuple args = Tuple.tuple().addArrayOfString(sources).addArrayOfString(eventIds).addArrayOfString(types)
+        .addArrayOfLong(occurredAt).addArrayOfString(partitions).addArrayOfLong(receivedAt)
+        .addArrayOfString(schemes).addArrayOfBuffer(bodies).addLong(System.currentTimeMillis())
+        .addString(instanceId);
+    return conn.preparedQuery(INSERT_EVENTS).execute(args).map(rows -> {
+      Map<String, Long> stored = new HashMap<>(rows.rowCount() * 2);
+      for (Row row : rows) {
+        stored.put(row.getString(1) + '\u0000' + row.getString(2), row.getLong(0));
+      }
+      // The same event twice in one batch: the first is stored, the second is its duplicate.
+      List<AppendResult> results = new ArrayList<>(n);
+      for (WebhookEvent event : batch) {
+        Long id = stored.remove(event.source() + '\u0000' + event.eventId());
+        results.add(id != null ? new AppendResult(true, id) : AppendResult.DUPLICATE);
+      }
+      return results;
+    });
   }
 
   @Override
   public void recordDuplicate(WebhookEvent event, String detectedBy) {
-    pool.preparedQuery(AUDIT_DUPLICATE)
-        .execute(Tuple.of(event.source(), event.eventId(), event.receivedAt(), "detected by " + detectedBy, instanceId))
+    Tuple args = Tuple.of(event.source(), event.eventId(), event.receivedAt(), "detected by " + detectedBy, instanceId);
+    db.withConnection(operationTimeoutMillis, "duplicate audit", conn -> conn.preparedQuery(AUDIT_DUPLICATE).execute(args))
         .onFailure(e -> LOG.debug("auditing a duplicate failed: {}", e.getMessage()));
   }
 
@@ -175,84 +234,75 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> quarantine(RejectedRequest request) {
-    return pool.preparedQuery(QUARANTINE)
-        .execute(Tuple.tuple(Arrays.asList(request.bodySha256(), request.reason(), request.scheme(),
-            request.contentType(), request.receivedAt(), Buffer.buffer(request.body()))))
+    Tuple args = Tuple.tuple(Arrays.asList(request.bodySha256(), request.reason(), request.scheme(),
+        request.contentType(), request.receivedAt(), Buffer.buffer(request.body())));
+    return db.withConnection(commitTimeoutMillis, "quarantine", conn -> conn.preparedQuery(QUARANTINE).execute(args))
         .<Void>mapEmpty()
         .recover(PgInboxStore::unavailable);
   }
 
   @Override
   public Future<List<InboxEvent>> claim(String owner, long leaseMillis, int limit) {
-    return pool.withTransaction(conn -> {
+    // In a transaction although it is one statement: should the answer be lost (the connection
+    // froze), COMMIT is never sent and the claim rolls back, rather than holding its events
+    // unprocessed until their lease expires. BEGIN shares the statement's round trip.
+    return db.withTransaction(operationTimeoutMillis, "claim", conn -> {
       long now = System.currentTimeMillis();
-      long until = now + leaseMillis;
-      return conn.preparedQuery(LEASE_PARTITIONS).execute(Tuple.of(now, limit, owner, until))
-          .compose(leased -> {
-            if (leased.rowCount() == 0) {
-              return Future.succeededFuture(List.<InboxEvent>of());
+      return conn.preparedQuery(CLAIM)
+          .execute(Tuple.of(owner, now + leaseMillis, now, limit))
+          .map(rows -> {
+            List<InboxEvent> events = new ArrayList<>(rows.rowCount());
+            for (Row row : rows) {
+              events.add(new InboxEvent(row.getLong(0), row.getInteger(1), new WebhookEvent(
+                  row.getString(2), row.getString(3), row.getString(4), row.getLong(5), row.getString(6),
+                  row.getLong(7), row.getString(8), row.getBuffer(9).getBytes())));
             }
-            List<String> partitions = new ArrayList<>(leased.rowCount());
-            leased.forEach(row -> partitions.add(row.getString(0)));
-            return claimEvents(conn, owner, until, now, partitions, limit);
+            events.sort(Comparator.comparingLong(InboxEvent::inboxId));
+            return events;
           });
     });
   }
 
-  private static Future<List<InboxEvent>> claimEvents(
-      SqlConnection conn, String owner, long until, long now, List<String> partitions, int limit) {
-    return conn.preparedQuery(CLAIM_EVENTS)
-        .execute(Tuple.tuple().addString(owner).addLong(until).addLong(now)
-            .addArrayOfString(partitions.toArray(new String[0])).addInteger(limit))
-        .map(rows -> {
-          List<InboxEvent> events = new ArrayList<>(rows.rowCount());
-          for (Row row : rows) {
-            events.add(new InboxEvent(row.getLong(0), row.getInteger(1), new WebhookEvent(
-                row.getString(2), row.getString(3), row.getString(4), row.getLong(5), row.getString(6),
-                row.getLong(7), row.getString(8), row.getBuffer(9).getBytes())));
-          }
-          events.sort(Comparator.comparingLong(InboxEvent::inboxId));
-          return events;
-        });
-  }
-
   @Override
   public Future<Void> abandon(long inboxId, String owner, long dueAt) {
-    return pool.preparedQuery(ABANDON)
-        .execute(Tuple.of(dueAt, System.currentTimeMillis(), inboxId, owner))
+    Tuple args = Tuple.of(dueAt, System.currentTimeMillis(), inboxId, owner);
+    return db.withConnection(operationTimeoutMillis, "abandon", conn -> conn.preparedQuery(ABANDON).execute(args))
         .mapEmpty();
   }
 
   @Override
   public Future<Void> renew(String owner, long leaseMillis) {
     Tuple args = Tuple.of(System.currentTimeMillis() + leaseMillis, owner);
-    return pool.preparedQuery(RENEW_EVENTS).execute(args)
-        .compose(v -> pool.preparedQuery(RENEW_PARTITIONS).execute(args))
+    return db.withConnection(operationTimeoutMillis, "renew", conn -> conn.preparedQuery(RENEW_EVENTS).execute(args)
+            .compose(v -> conn.preparedQuery(RENEW_PARTITIONS).execute(args)))
         .mapEmpty();
   }
 
   @Override
   public Future<Void> release(String owner, Collection<String> partitionKeys) {
-    return pool.preparedQuery(RELEASE)
-        .execute(Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0])))
+    Tuple args = Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0]));
+    return db.withConnection(operationTimeoutMillis, "release", conn -> conn.preparedQuery(RELEASE).execute(args))
         .mapEmpty();
   }
 
   @Override
   public Future<InboxStatus> status(String source, String eventId) {
-    return pool.preparedQuery("SELECT status FROM inbox_events WHERE source = $1 AND event_id = $2")
-        .execute(Tuple.of(source, eventId))
+    return db.withConnection(operationTimeoutMillis, "status", conn -> conn
+            .preparedQuery("SELECT status FROM inbox_events WHERE source = $1 AND event_id = $2")
+            .execute(Tuple.of(source, eventId)))
         .map(rows -> rows.rowCount() == 0 ? null : InboxStatus.fromDb(rows.iterator().next().getString(0)));
   }
 
   @Override
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
-    return pool.withTransaction(conn -> work.apply(new PgTx(conn)));
+    // A transaction that overruns fails like any lost connection: the handler's event is retried,
+    // never taken as processed.
+    return db.withTransaction(operationTimeoutMillis, "transaction", conn -> work.apply(new PgTx(conn)));
   }
 
   @Override
   public Future<Void> check() {
-    return pool.query("SELECT 1").execute().mapEmpty();
+    return db.withConnection(operationTimeoutMillis, "check", conn -> conn.query("SELECT 1").execute()).mapEmpty();
   }
 
   @Override
