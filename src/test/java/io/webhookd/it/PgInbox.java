@@ -39,11 +39,6 @@ final class PgInbox implements AutoCloseable {
     return new PgInbox(db.jdbc(), eventIdPrefix);
   }
 
-  /** As {@link #open(PrivateDatabase, String)}, for PostgresOutageIT, still on this package's own database helper. */
-  static PgInbox open(io.webhookd.it.PrivateDatabase db, String eventIdPrefix) throws SQLException {
-    return new PgInbox(db.jdbc(), eventIdPrefix);
-  }
-
   /** The run prefix of an id made by {@link Bodies#uniqueId}: everything up to its sequence number. */
   static String prefixOf(String uniqueId) {
     return uniqueId.substring(0, uniqueId.lastIndexOf('-') + 1);
