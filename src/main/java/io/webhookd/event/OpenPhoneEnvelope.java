@@ -3,6 +3,8 @@ package io.webhookd.event;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,11 +56,68 @@ public final class OpenPhoneEnvelope {
     if (iso == null) {
       return null;
     }
+    long fast = utcMillis(iso);
+    if (fast != NOT_PLAIN_UTC) {
+      return fast;
+    }
     try {
       return Instant.parse(iso).toEpochMilli();
     } catch (DateTimeParseException | ArithmeticException e) {
       return null;
     }
+  }
+
+  private static final long NOT_PLAIN_UTC = Long.MIN_VALUE;
+
+  /**
+   * The form OpenPhone sends, {@code 2024-05-01T10:00:00.123Z} (fraction optional), read by digit
+   * offsets: several times per event, and {@link Instant#parse} builds a formatter's parse state
+   * each time. Anything else (offsets, leap seconds, odd widths) is left to {@link Instant#parse}.
+   */
+  private static long utcMillis(String s) {
+    int length = s.length();
+    if (length < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':'
+        || s.charAt(16) != ':' || s.charAt(length - 1) != 'Z') {
+      return NOT_PLAIN_UTC;
+    }
+    int year = digits(s, 0, 4);
+    int month = digits(s, 5, 7);
+    int day = digits(s, 8, 10);
+    int hour = digits(s, 11, 13);
+    int minute = digits(s, 14, 16);
+    int second = digits(s, 17, 19);
+    if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0
+        || minute > 59 || second < 0 || second > 59) {
+      return NOT_PLAIN_UTC;
+    }
+    int millis = 0;
+    if (length > 20) {
+      // A fraction: '.', then 1 to 9 digits.
+      if (s.charAt(19) != '.' || length - 21 < 1 || length - 21 > 9 || digits(s, 20, length - 1) < 0) {
+        return NOT_PLAIN_UTC;
+      }
+      for (int i = 20; i < 23; i++) {
+        millis = millis * 10 + (i < length - 1 ? s.charAt(i) - '0' : 0);
+      }
+    }
+    if (day > YearMonth.of(year, month).lengthOfMonth()) {
+      return NOT_PLAIN_UTC;
+    }
+    long days = LocalDate.of(year, month, day).toEpochDay();
+    return ((days * 24 + hour) * 60 + minute) * 60_000L + second * 1000L + millis;
+  }
+
+  /** The decimal number in s[from, to), or -1 when a character is not a digit. */
+  private static int digits(String s, int from, int to) {
+    int value = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
   }
 
   /** A field of the resource, e.g. {@code id}, {@code status}, {@code answeredAt}. */
