@@ -272,11 +272,12 @@ public final class IngestVerticle extends VerticleBase {
   }
 
   private void acknowledge(RoutingContext ctx, JsonObject answer) {
-    JsonReplies.send(ctx, 200, answer);
+    // Counted before the answer leaves: a sender that has its answer finds it in the metrics.
     Long receivedAt = ctx.get(RECEIVED_AT);
     if (receivedAt != null) {
       ingest.metrics().acknowledged(System.nanoTime() - receivedAt);
     }
+    JsonReplies.send(ctx, 200, answer);
   }
 
   /** A signed body we cannot read: kept once for an operator, and the sender is told why. */
