@@ -64,11 +64,18 @@ class StructuredLogTest {
   private LoggerContext textContext;
   private Capture capture;
 
-  /** Every event the root logger lets through, with its line as logback.xml's encoder writes it. */
+  /** One event the root logger let through, with its line as logback.xml's encoder wrote it. */
+  private record Logged(ILoggingEvent event, String line) {
+  }
+
+  /**
+   * Every event the root logger lets through, with its line. Event and line are kept as one entry:
+   * the service keeps logging while the test reads, and two lists appended one after the other could
+   * be read with one entry more in the first.
+   */
   private static final class Capture extends AppenderBase<ILoggingEvent> {
     private final Encoder<ILoggingEvent> encoder;
-    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
-    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<Logged> logged = new CopyOnWriteArrayList<>();
 
     Capture(Encoder<ILoggingEvent> encoder) {
       this.encoder = encoder;
@@ -78,8 +85,19 @@ class StructuredLogTest {
     @Override
     protected void append(ILoggingEvent event) {
       event.prepareForDeferredProcessing();
-      events.add(event);
-      lines.add(new String(encoder.encode(event), StandardCharsets.UTF_8));
+      logged.add(new Logged(event, new String(encoder.encode(event), StandardCharsets.UTF_8)));
+    }
+
+    /** What was logged so far, a snapshot that later lines do not change. */
+    List<Logged> snapshot() {
+      return List.copyOf(logged);
+    }
+
+    /** Whether a line about {@code eventId} whose message starts with {@code message} was logged. */
+    boolean has(String eventId, String message) {
+      return logged.stream().map(Logged::event).anyMatch(e -> e.getFormattedMessage().startsWith(message)
+          && e.getKeyValuePairs() != null
+          && e.getKeyValuePairs().stream().anyMatch(kv -> "event_id".equals(kv.key) && eventId.equals(kv.value)));
     }
   }
 
@@ -161,13 +179,21 @@ class StructuredLogTest {
         rows -> rows.size() == 5 && rows.stream().allMatch(row -> List.of("processed", "dead", "ignored")
             .contains(row.get("status"))));
     Poll.until("the refused confirmation logged", ObservedServer.WAIT,
-        () -> capture.events.stream().filter(e -> e.getLoggerName().endsWith("OutboundSender")
-            && e.getLevel().isGreaterOrEqual(Level.WARN)).count(), n -> n > 0);
+        () -> capture.snapshot().stream().filter(l -> l.event().getLoggerName().endsWith("OutboundSender")
+            && l.event().getLevel().isGreaterOrEqual(Level.WARN)).count(), n -> n > 0);
     assertThat(apiCalls.get()).as("texts the API was asked to send").isPositive();
+    // The worker logs a failed attempt only after its transaction committed: the new status can be
+    // read (and, on a busy machine, the next attempt can even finish) before the line is written.
+    // So wait for the two lines checked below; whether they are right is asserted on a snapshot.
+    Poll.until("the retry of " + delivered + " and the dead letter " + call + " logged", ObservedServer.WAIT,
+        () -> capture.has(delivered, "processing failed, retrying")
+            && capture.has(call, "event is in the dead-letter queue"), logged -> logged);
+    List<Logged> logged = capture.snapshot();
 
     // ---- one JSON object per line ----------------------------------------------------------------
     List<JsonObject> json = new ArrayList<>();
-    for (String line : capture.lines) {
+    for (Logged entry : logged) {
+      String line = entry.line();
       assertThat(line).as("a log line").endsWith("\n");
       assertThat(line.substring(0, line.length() - 1)).as("one line: %s", line).doesNotContain("\n");
       JsonObject object;
@@ -205,20 +231,20 @@ class StructuredLogTest {
       forbidden.add(number.substring(1)); // with and without "+"
       forbidden.add(number.substring(2)); // national number
     }
-    for (int i = 0; i < capture.events.size(); i++) {
-      if (!capture.events.get(i).getLevel().isGreaterOrEqual(Level.INFO)) {
+    for (Logged entry : logged) {
+      if (!entry.event().getLevel().isGreaterOrEqual(Level.INFO)) {
         continue;
       }
-      String line = capture.lines.get(i);
       for (String secret : forbidden) {
-        assertThat(line).as("an INFO+ log line").doesNotContain(secret);
+        assertThat(entry.line()).as("an INFO+ log line").doesNotContain(secret);
       }
     }
-    assertThat(capture.lines).as("the fake API key").noneMatch(line -> line.contains(env.get("WEBHOOKD_OPENPHONE_API_KEY")));
+    assertThat(logged).as("the fake API key")
+        .noneMatch(entry -> entry.line().contains(env.get("WEBHOOKD_OPENPHONE_API_KEY")));
 
     // ---- the same event as plain text (logback-text.xml, for a terminal) ---------------------------
     textContext = configured("/logback-text.xml");
-    ILoggingEvent failure = capture.events.stream()
+    ILoggingEvent failure = logged.stream().map(Logged::event)
         .filter(e -> e.getFormattedMessage().startsWith("processing failed, retrying")).findFirst().orElseThrow();
     String text = new String(encoderOf(textContext, "text").encode(failure), StandardCharsets.UTF_8);
     assertThat(text).doesNotStartWith("{").contains(" WARN ").contains("processing failed, retrying")
