@@ -16,10 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A TCP proxy the chaos driver controls (the integration tests' one, copied: the driver ships in
- * the main jar), between the server and a shared service (PostgreSQL, Redis), so that a scenario
- * can take the service away from the server without touching the service itself. It listens on a free loopback port and forwards every connection to the target, with one
- * pair of plain threads per connection.
+ * A TCP proxy between a webhookd server (a process, or in the same JVM) and a shared service
+ * (PostgreSQL, Redis), so that a chaos scenario or a test can take the service away from the server
+ * without touching the service itself. It listens on a free loopback port and forwards every
+ * connection to the target, with one pair of plain threads per connection.
  *
  * <ul>
  *   <li>{@link #cut(Mode)} takes the service away, as {@link Mode} describes: refused, blackholed
@@ -30,10 +30,10 @@ import java.util.concurrent.locks.LockSupport;
  *       forwarded that much later (a slow network or an overloaded service).</li>
  * </ul>
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
   /** What a cut does to the connections open at the time, and to new ones. */
-  enum Mode {
+  public enum Mode {
     /**
      * The service is down: open connections are reset, new ones accepted and reset at once (the
      * client sees its connection refused or reset).
@@ -58,6 +58,10 @@ final class TcpProxy implements AutoCloseable {
   private final Thread acceptor;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Set<Socket> held = ConcurrentHashMap.newKeySet();
+  /** The service's ends of the forwarded connections in {@link #open}. */
+  private final Set<Socket> upstreams = ConcurrentHashMap.newKeySet();
+  /** Client ends of frozen connections left silent for good by {@link #reopenLeavingFrozen()}. */
+  private final Set<Socket> forgotten = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile Mode cut;
   private volatile long delayNanos;
@@ -78,61 +82,72 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Starts forwarding from a free loopback port to {@code host:port}. */
-  static TcpProxy to(String host, int port) {
+  public static TcpProxy to(String host, int port) {
     TcpProxy proxy = new TcpProxy(host, port);
     proxy.acceptor.start();
     return proxy;
   }
 
   /** The loopback port to point the server at. */
-  int port() {
+  public int port() {
     return listener.getLocalPort();
   }
 
   /** Connections accepted so far (forwarded, refused or held). */
-  int acceptedConnections() {
+  public int acceptedConnections() {
     return accepted.get();
   }
 
-  /** Forwarded connections currently open. */
-  int openConnections() {
-    return open.size() / 2;
-  }
-
-  boolean isCut() {
-    return cut != null;
-  }
-
   /** Takes the service away as {@code mode} says, until {@link #restore()}. */
-  synchronized void cut(Mode mode) {
+  public synchronized void cut(Mode mode) {
     cut = mode;
     if (mode == Mode.FREEZE) {
       return; // the pumps see it and stop forwarding
     }
+    resetAll(open);
+    upstreams.clear();
+  }
+
+  /**
+   * After a {@link Mode#FREEZE}: the service comes back having forgotten the frozen connections
+   * (it restarted, or failed over to another host), but their clients are never told: the
+   * service's end of each is closed (its transactions roll back), while the client's end stays
+   * open and silent for good, as behind a stateful firewall or NAT that lost their state. Only the
+   * client giving up on them ends them. New connections are forwarded again.
+   */
+  public synchronized void reopenLeavingFrozen() {
+    if (cut != Mode.FREEZE) {
+      throw new IllegalStateException("not frozen: " + cut);
+    }
     for (Socket socket : open) {
-      reset(socket);
+      if (!upstreams.contains(socket)) {
+        forgotten.add(socket);
+      }
+    }
+    for (Socket socket : open) {
+      if (upstreams.contains(socket)) {
+        reset(socket);
+      }
     }
     open.clear();
+    upstreams.clear();
+    cut = null;
+    resetAll(held);
   }
 
   /** From now on, forwards every chunk sent to the target {@code latency} late; zero for no delay. */
-  void delay(Duration latency) {
+  public void delay(Duration latency) {
     delayNanos = latency.toNanos();
   }
 
   /** Resets the connections held during the cut and forwards new connections again. */
-  synchronized void restore() {
+  public synchronized void restore() {
     if (cut == Mode.FREEZE) {
-      for (Socket socket : open) {
-        reset(socket);
-      }
-      open.clear();
+      resetAll(open);
+      upstreams.clear();
     }
     cut = null;
-    for (Socket socket : held) {
-      reset(socket);
-    }
-    held.clear();
+    resetAll(held);
     notifyAll();
   }
 
@@ -144,14 +159,10 @@ final class TcpProxy implements AutoCloseable {
     } catch (IOException ignored) {
       // closing anyway
     }
-    for (Socket socket : open) {
-      reset(socket);
-    }
-    for (Socket socket : held) {
-      reset(socket);
-    }
-    open.clear();
-    held.clear();
+    resetAll(open);
+    resetAll(held);
+    resetAll(forgotten);
+    notifyAll();
   }
 
   @Override
@@ -198,6 +209,7 @@ final class TcpProxy implements AutoCloseable {
     }
     open.add(client);
     open.add(upstream);
+    upstreams.add(upstream);
     pump(client, upstream, "up", true);
     pump(upstream, client, "down", false);
   }
@@ -206,7 +218,11 @@ final class TcpProxy implements AutoCloseable {
   private void pump(Socket from, Socket to, String direction, boolean delayed) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16 * 1024];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+      // Not try-with-resources: closing a socket's stream closes the socket, and a forgotten
+      // client end must stay open.
+      try {
+        InputStream in = from.getInputStream();
+        OutputStream out = to.getOutputStream();
         int n;
         while ((n = in.read(buffer)) >= 0) {
           if (!awaitNotFrozen(from)) {
@@ -222,10 +238,17 @@ final class TcpProxy implements AutoCloseable {
       } catch (IOException ignored) {
         // the connection ended, one way or another
       } finally {
-        closeQuietly(from);
-        closeQuietly(to);
+        // A forgotten client end stays open and silent: nobody tells the client.
+        if (!forgotten.contains(from)) {
+          closeQuietly(from);
+        }
+        if (!forgotten.contains(to)) {
+          closeQuietly(to);
+        }
         open.remove(from);
         open.remove(to);
+        upstreams.remove(from);
+        upstreams.remove(to);
       }
     }, "tcp-proxy-" + port() + "-" + direction);
     thread.setDaemon(true);
@@ -234,7 +257,7 @@ final class TcpProxy implements AutoCloseable {
 
   /** While a freeze lasts, holds the data read; false when the connection was reset meanwhile. */
   private synchronized boolean awaitNotFrozen(Socket from) throws IOException {
-    while (cut == Mode.FREEZE && !from.isClosed()) {
+    while ((cut == Mode.FREEZE || forgotten.contains(from)) && !from.isClosed() && !closed) {
       try {
         wait(100);
       } catch (InterruptedException e) {
@@ -242,7 +265,14 @@ final class TcpProxy implements AutoCloseable {
         throw new IOException("interrupted", e);
       }
     }
-    return !from.isClosed();
+    return !from.isClosed() && !closed;
+  }
+
+  private static void resetAll(Set<Socket> sockets) {
+    for (Socket socket : sockets) {
+      reset(socket);
+    }
+    sockets.clear();
   }
 
   /** Closes with RST rather than FIN, as a vanished peer or a broken path looks to the other end. */

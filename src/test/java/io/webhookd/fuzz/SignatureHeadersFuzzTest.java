@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.vertx.core.MultiMap;
-import java.io.IOException;
-import java.io.InputStream;
 import io.webhookd.ingest.SignatureVerifier;
 import io.webhookd.ingest.Verdict;
+import io.webhookd.testing.TestSigner;
+import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -20,8 +21,6 @@ import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -171,7 +170,7 @@ class SignatureHeadersFuzzTest {
             if (parts.length == 4 && parts[0].equals("hmac") && parts[1].equals("1")
                 && fresh(parts[2], 1)) {
               for (byte[] key : keys(SECRETS, false)) {
-                if (MessageDigest.isEqual(hmac(key, parts[2] + ".", body), decodeOrNull(parts[3].trim()))) {
+                if (MessageDigest.isEqual(TestSigner.hmac(key, parts[2] + ".", body), decodeOrNull(parts[3].trim()))) {
                   return true;
                 }
               }
@@ -192,7 +191,7 @@ class SignatureHeadersFuzzTest {
           return false;
         }
         for (byte[] key : keys(SECRETS, true)) {
-          byte[] expected = hmac(key, id + "." + stamp + ".", body);
+          byte[] expected = TestSigner.hmac(key, id + "." + stamp + ".", body);
           for (String value : headers.getAll("webhook-signature")) {
             for (String entry : value.split(" ")) {
               if (entry.startsWith("v1,") && MessageDigest.isEqual(expected, decodeOrNull(entry.substring(3).trim()))) {
@@ -215,7 +214,7 @@ class SignatureHeadersFuzzTest {
         }
         String presented = signatures.get(0).trim();
         for (String secret : SECRETS) {
-          byte[] expected = hmac(secret.getBytes(StandardCharsets.UTF_8), stamp + ".", body);
+          byte[] expected = TestSigner.hmac(secret.getBytes(StandardCharsets.UTF_8), stamp + ".", body);
           if (HexFormat.of().formatHex(expected).equalsIgnoreCase(presented)) {
             return true;
           }
@@ -258,17 +257,6 @@ class SignatureHeadersFuzzTest {
       return Base64.getDecoder().decode(text);
     } catch (IllegalArgumentException e) {
       return null;
-    }
-  }
-
-  static byte[] hmac(byte[] key, String prefix, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      mac.update(prefix.getBytes(StandardCharsets.UTF_8));
-      return mac.doFinal(body);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 

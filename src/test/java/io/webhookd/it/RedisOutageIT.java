@@ -2,12 +2,12 @@ package io.webhookd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.webhookd.chaos.TcpProxy;
+import io.webhookd.chaos.TcpProxy.Mode;
 import io.webhookd.it.Readiness.Verdict;
 import io.webhookd.it.Traffic.Sent;
 import io.webhookd.testing.Fixtures;
 import io.webhookd.testing.PrivateDatabase;
-import io.webhookd.testing.TcpProxy;
-import io.webhookd.testing.TcpProxy.Mode;
 import io.webhookd.testing.TestServices;
 import io.webhookd.testing.TestSigner;
 import java.io.IOException;

@@ -3,6 +3,8 @@ package io.webhookd.observe;
 import static io.webhookd.observe.MetricsEndToEndTest.expect;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.webhookd.chaos.TcpProxy;
+import io.webhookd.chaos.TcpProxy.Mode;
 import io.webhookd.observe.ObserveHandlers.Gate;
 import io.webhookd.observe.ObserveHandlers.Permanent;
 import io.webhookd.observe.ObserveHandlers.Recording;
@@ -11,8 +13,6 @@ import io.webhookd.process.HandlerRegistry;
 import io.webhookd.testing.InProcessServer;
 import io.webhookd.testing.Poll;
 import io.webhookd.testing.PrivateDatabase;
-import io.webhookd.testing.TcpProxy;
-import io.webhookd.testing.TcpProxy.Mode;
 import io.webhookd.testing.TestServices;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.postgres.PgInboxStore;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.PrivateDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -27,7 +28,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -112,12 +112,9 @@ class PgInboxStoreTest extends InboxStoreContract {
     }
     // The stuck sessions get the lock now, then find their client gone and roll back.
     try (Connection direct = jdbc()) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (countOn(direct, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
-          + " AND query LIKE 'INSERT INTO " + table + "%'") > 0) {
-        assertThat(System.nanoTime() - deadline).as("the stuck sessions end").isNegative();
-        LockSupport.parkNanos(20_000_000L); // paces the poll
-      }
+      Poll.until("the stuck sessions to end", Duration.ofSeconds(20),
+          () -> countOn(direct, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+              + " AND query LIKE 'INSERT INTO " + table + "%'"), sessions -> sessions == 0);
       assertThat(countOn(direct, "SELECT COUNT(*) FROM " + table)).as("rows of timed-out transactions").isZero();
     }
   }

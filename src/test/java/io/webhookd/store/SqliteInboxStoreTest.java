@@ -7,6 +7,7 @@ import io.webhookd.config.Settings;
 import io.webhookd.config.Settings.SqliteSynchronous;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.sqlite.SqliteInboxStore;
+import io.webhookd.testing.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -78,11 +79,8 @@ class SqliteInboxStoreTest extends InboxStoreContract {
       call(() -> store.append(event(id, body)));
     }
     // 200 rows of 2 kB: the file grows by at least 400 kB once they are checkpointed.
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (Files.size(file) < before + 400_000 && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(Files.size(file)).as("database file size").isGreaterThanOrEqualTo(before + 400_000);
+    Poll.until("the database file to grow by 400 kB", Duration.ofSeconds(15), () -> Files.size(file),
+        size -> size >= before + 400_000);
   }
 
   /** The page size applies to a new file; a file that exists keeps its own. */

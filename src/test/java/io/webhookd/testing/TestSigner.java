@@ -108,7 +108,8 @@ public final class TestSigner {
     return MultiMap.caseInsensitiveMultiMap();
   }
 
-  private static byte[] hmac(byte[] key, String prefix, byte[] body) {
+  /** HMAC-SHA256 of {@code prefix} then {@code body}: what every scheme signs. */
+  public static byte[] hmac(byte[] key, String prefix, byte[] body) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
