@@ -114,17 +114,19 @@ public record Settings(
    * @param alertWebhookUrl where dead-lettered critical events are reported; empty for nowhere
    * @param faultRate     the fraction of processing attempts failed on purpose after the handler's
    *                      effects, to test retries and the dead-letter queue; 0 in production
+   * @param firstAttemptOnArrival whether, where the store can, an arriving event is processed in the
+   *                      commit that stores it
    */
   public record Processing(int workers, String instanceId, Duration lease, Duration pollInterval,
       int claimBatch, int maxInFlight, Duration criticalBudget, Duration retryBase, Duration retryCap,
-      int maxRetries, String alertWebhookUrl, double faultRate) {
+      int maxRetries, String alertWebhookUrl, double faultRate, boolean firstAttemptOnArrival) {
     @Override
     public String toString() {
       return "Processing[workers=" + workers + ", instanceId=" + instanceId + ", lease=" + lease
           + ", pollInterval=" + pollInterval + ", claimBatch=" + claimBatch + ", maxInFlight=" + maxInFlight
           + ", criticalBudget=" + criticalBudget + ", retryBase=" + retryBase + ", retryCap=" + retryCap
           + ", maxRetries=" + maxRetries + ", alertWebhook=" + (alertWebhookUrl.isEmpty() ? "off" : "configured")
-          + ", faultRate=" + faultRate + "]";
+          + ", faultRate=" + faultRate + ", firstAttemptOnArrival=" + firstAttemptOnArrival + "]";
     }
   }
 

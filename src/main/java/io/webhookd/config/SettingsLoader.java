@@ -126,6 +126,8 @@ public final class SettingsLoader {
   /** Testing resilience only: the fraction of processing attempts failed on purpose (see FaultInjector). */
   static final Setting<Double> PROCESS_FAULT_RATE =
       Setting.of("process.fault-rate", "0", t -> ValueParsers.fraction(t, 0, 1));
+  static final Setting<Boolean> PROCESS_FIRST_ATTEMPT_ON_ARRIVAL =
+      Setting.of("process.first-attempt-on-arrival", "true", ValueParsers::bool);
   static final Setting<String> CRM_DEFAULT_REGION =
       Setting.of("crm.default-region", "US", SettingsLoader::region);
   static final Setting<List<String>> CRM_OPT_OUT_KEYWORDS = Setting.of("crm.opt-out-keywords",
@@ -180,7 +182,7 @@ public final class SettingsLoader {
       REDIS_URL, REDIS_TIMEOUT,
       PROCESS_WORKERS, PROCESS_INSTANCE_ID, PROCESS_LEASE, PROCESS_POLL_INTERVAL, PROCESS_CLAIM_BATCH,
       PROCESS_MAX_IN_FLIGHT, PROCESS_CRITICAL_BUDGET, PROCESS_RETRY_BASE, PROCESS_RETRY_CAP,
-      PROCESS_MAX_RETRIES, PROCESS_FAULT_RATE,
+      PROCESS_MAX_RETRIES, PROCESS_FAULT_RATE, PROCESS_FIRST_ATTEMPT_ON_ARRIVAL,
       ALERTS_WEBHOOK_URL,
       CRM_DEFAULT_REGION, CRM_OPT_OUT_KEYWORDS, CRM_OPT_IN_KEYWORDS, CRM_HELP_KEYWORDS, CRM_HELP_TEXT,
       CRM_OPT_OUT_CONFIRMATION, CRM_OPT_IN_CONFIRMATION, CRM_INTERESTED_KEYWORDS,
@@ -242,7 +244,7 @@ public final class SettingsLoader {
             value(PROCESS_LEASE), value(PROCESS_POLL_INTERVAL), value(PROCESS_CLAIM_BATCH),
             value(PROCESS_MAX_IN_FLIGHT), value(PROCESS_CRITICAL_BUDGET), value(PROCESS_RETRY_BASE),
             value(PROCESS_RETRY_CAP), value(PROCESS_MAX_RETRIES), value(ALERTS_WEBHOOK_URL),
-            value(PROCESS_FAULT_RATE)),
+            value(PROCESS_FAULT_RATE), value(PROCESS_FIRST_ATTEMPT_ON_ARRIVAL)),
         new Settings.Crm(value(CRM_DEFAULT_REGION), value(CRM_OPT_OUT_KEYWORDS), value(CRM_OPT_IN_KEYWORDS),
             value(CRM_HELP_KEYWORDS), value(CRM_HELP_TEXT), value(CRM_OPT_OUT_CONFIRMATION),
             value(CRM_OPT_IN_CONFIRMATION), value(CRM_INTERESTED_KEYWORDS),

@@ -228,23 +228,27 @@ public final class IngestVerticle extends VerticleBase {
   }
 
   /**
-   * Stores the event, claimed for processing in the same commit when there is room, and passes it
-   * on to processing.
+   * Stores the event, claimed for processing in the same commit when there is room (and, where the
+   * store can, processed in it too), and passes it on to processing.
    */
   private Future<AppendResult> store(WebhookEvent event) {
     WorkIntake intake = ingest.intake();
-    boolean reserved = intake.reserve();
-    Future<AppendResult> appended = reserved
-        ? ingest.store().appendClaimed(event, intake.owner(), intake.leaseMillis())
+    WorkIntake.Arrival arrival = intake.reserve() ? intake.arriving(event) : null;
+    Future<AppendResult> appended = arrival != null
+        ? ingest.store().appendClaimed(event, intake.owner(), intake.leaseMillis(), arrival)
         : ingest.store().append(event);
     return appended.andThen(ar -> {
       AppendResult result = ar.succeeded() ? ar.result() : AppendResult.DUPLICATE;
+      if (result.attempted()) {
+        arrival.attempted();
+        return;
+      }
       if (result.claimed()) {
         intake.adopt(new InboxEvent(result.inboxId(), 1, event));
         return;
       }
-      if (reserved) {
-        intake.cancel();
+      if (arrival != null) {
+        intake.cancel(event);
       }
       if (result.stored()) {
         intake.wake();

@@ -4,8 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.webhookd.config.Settings;
+import io.vertx.core.json.JsonObject;
 import io.webhookd.event.InboxEvent;
+import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.InboxStore;
+import io.webhookd.store.Tx;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -14,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,7 +33,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Events stored already claimed by this instance arrive through {@link WorkIntake} instead: a
  * slot is reserved before the append, so claims and adoptions together never exceed
- * {@code max-in-flight}.
+ * {@code max-in-flight}. Where the store can, such an event gets its first attempt in the commit
+ * that stores it ({@link io.webhookd.store.FirstAttempt}), but only when nothing else of its conversation is in
+ * processing here, arriving, or on its way back from a claim: one at a time, oldest first, as
+ * when the scheduler dispatches it.
  *
  * <p>All its state is confined to its event loop, except the free slots and the stopping flag;
  * the {@link WorkIntake} methods may be called from any thread.
@@ -45,9 +52,17 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   private final EventDispatcher dispatcher;
   private final Settings.Processing settings;
   private final String owner;
+  /** Runs first attempts on arrival; null when events always go through the workers. */
+  private final EventProcessor processor;
   private final AtomicBoolean wakePending = new AtomicBoolean();
   /** Processing slots not taken by a claim, an adopted event or a reservation. */
   private final AtomicInteger free;
+  /** The partitions in {@link #busy}, readable from the store's thread. */
+  private final Set<String> busyPartitions = ConcurrentHashMap.newKeySet();
+  /** Events being stored claimed, by partition, until they are processed, adopted or given up. */
+  private final ConcurrentHashMap<String, Integer> arrivals = new ConcurrentHashMap<>();
+  /** A claim's events are not in {@link #busyPartitions} until it is back: no first attempt meanwhile. */
+  private volatile boolean claimInFlight;
 
   /** Partitions with an event in a worker; the queue holds their next events. */
   private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
@@ -66,10 +81,17 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   private boolean claimFailureLogged;
 
   public WorkScheduler(InboxStore store, EventDispatcher dispatcher, Settings.Processing settings, String owner) {
+    this(store, dispatcher, settings, owner, null);
+  }
+
+  /** @param processor runs an arriving event's first attempt in the commit that stores it; null: never */
+  public WorkScheduler(InboxStore store, EventDispatcher dispatcher, Settings.Processing settings, String owner,
+      EventProcessor processor) {
     this.store = store;
     this.dispatcher = dispatcher;
     this.settings = settings;
     this.owner = owner;
+    this.processor = processor;
     this.free = new AtomicInteger(settings.maxInFlight());
   }
 
@@ -122,20 +144,84 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   }
 
   @Override
+  public Arrival arriving(WebhookEvent event) {
+    arrivals.merge(event.partitionKey(), 1, Integer::sum);
+    return new Arriving();
+  }
+
+  /**
+   * One arriving event's first attempt. Its methods but the last run on the store's thread, inside
+   * the commit that stores the event; {@link #attempted} runs after that commit.
+   */
+  private final class Arriving implements Arrival {
+    private InboxEvent inbox;
+    private long started;
+    private JsonObject result;
+    private EventProcessor.Failure failure;
+
+    @Override
+    public Future<?> run(InboxEvent event, Tx tx) {
+      String partition = event.event().partitionKey();
+      if (processor == null || claimInFlight || busyPartitions.contains(partition)
+          || arrivals.getOrDefault(partition, 0) > 1) {
+        return null;
+      }
+      inbox = event;
+      started = System.nanoTime();
+      Future<JsonObject> done = processor.attempt(event, tx);
+      result = done.succeeded() ? done.result() : null;
+      return done;
+    }
+
+    @Override
+    public Future<?> failed(InboxEvent event, Throwable cause, Tx tx) {
+      result = null;
+      Future<EventProcessor.Failure> recorded = processor.recordFailure(event, cause, tx);
+      failure = recorded.succeeded() ? recorded.result() : null;
+      return recorded;
+    }
+
+    @Override
+    public void attempted() {
+      long nanos = System.nanoTime() - started;
+      free.incrementAndGet();
+      arrived(inbox.event());
+      if (result != null) {
+        processor.processed(inbox, result, nanos);
+        return;
+      }
+      processor.failed(inbox, failure, nanos);
+      Long dueAt = failure.dueAt();
+      if (dueAt != null) {
+        // Claim the retry on time rather than at the next poll.
+        context.runOnContext(v -> vertx.setTimer(Math.max(1, dueAt - System.currentTimeMillis()), id -> claim()));
+      }
+    }
+  }
+
+  @Override
   public void adopt(InboxEvent event) {
     context.runOnContext(v -> {
       if (stopping) {
         // Left claimed: its lease expires (or the next start takes it over) and it is claimed again.
         free.incrementAndGet();
-        return;
+      } else {
+        enqueue(event);
       }
-      enqueue(event);
+      // Only now: until its partition is busy here, its arrival keeps first attempts of that
+      // conversation from overtaking it.
+      arrived(event.event());
     });
   }
 
   @Override
-  public void cancel() {
+  public void cancel(WebhookEvent event) {
     free.incrementAndGet();
+    arrived(event);
+  }
+
+  private void arrived(WebhookEvent event) {
+    arrivals.computeIfPresent(event.partitionKey(), (partition, n) -> n > 1 ? n - 1 : null);
   }
 
   @Override
@@ -161,6 +247,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
       return;
     }
     claiming = true;
+    claimInFlight = true;
     claimAgain = false;
     int limit = Math.min(room, settings.claimBatch());
     // The slots are taken now, so that reservations made while the claim runs cannot overfill.
@@ -173,6 +260,9 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
           if (ar.succeeded()) {
             claimFailureLogged = false;
             ar.result().forEach(this::enqueue);
+          }
+          claimInFlight = false;
+          if (ar.succeeded()) {
             if (ar.result().size() == limit) {
               claimAgain = true;
             }
@@ -209,6 +299,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     queue = new PriorityQueue<>(EVENT_ORDER);
     queue.add(event);
     busy.put(partition, queue);
+    busyPartitions.add(partition);
     next(partition, queue);
   }
 
@@ -216,6 +307,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     InboxEvent event = queue.poll();
     if (event == null) {
       busy.remove(partition);
+      busyPartitions.remove(partition);
       drained.add(partition);
       return;
     }

@@ -31,6 +31,7 @@ import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.observe.Readiness;
 import io.webhookd.observe.ReadinessChecks;
 import io.webhookd.process.DeadLetterAlerts;
+import io.webhookd.process.EventProcessor;
 import io.webhookd.process.EventDispatcher;
 import io.webhookd.process.FaultInjector;
 import io.webhookd.process.HandlerRegistry;
@@ -115,10 +116,12 @@ public final class WebhookdServer {
       RetryPolicy retryPolicy = new RetryPolicy(processing.retryBase(), processing.retryCap(), processing.maxRetries());
       DeadLetterAlerts alerts = new DeadLetterAlerts(vertx, processing.alertWebhookUrl(), metrics);
       FaultInjector faults = FaultInjector.of(processing.faultRate());
-      String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, handlers, retryPolicy,
-              watch, alerts, metrics, outcomes, processing.instanceId(), faults),
+      EventProcessor processor = new EventProcessor(handlers, processing.instanceId(), retryPolicy, faults, alerts,
+          metrics, outcomes, watch);
+      String workers = vertx.deployVerticle(() -> new ProcessingVerticle(finalStore, processor),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(processing.workers())).await();
-      WorkScheduler scheduler = new WorkScheduler(store, dispatcher, processing, processing.instanceId());
+      WorkScheduler scheduler = new WorkScheduler(store, dispatcher, processing, processing.instanceId(),
+          processing.firstAttemptOnArrival() ? processor : null);
       String scheduling = vertx.deployVerticle(scheduler).await();
 
       OpenPhoneClient api = new OpenPhoneClient(vertx, settings.api());

@@ -36,6 +36,16 @@ public interface InboxStore {
   }
 
   /**
+   * Like {@link #appendClaimed(WebhookEvent, String, long)}, and where the adapter can, {@code
+   * attempt} processes the new event in the same commit (the result says what it did). An adapter
+   * that cannot ignores it.
+   */
+  default Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis,
+      FirstAttempt attempt) {
+    return appendClaimed(event, owner, leaseMillis);
+  }
+
+  /**
    * Notes in the event's audit trail that a duplicate of it arrived. Best effort and off the
    * answer's path: the caller does not wait for it.
    */

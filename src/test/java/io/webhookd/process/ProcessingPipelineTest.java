@@ -472,10 +472,12 @@ class ProcessingPipelineTest {
     assertThat(server.status(id)).isEqualTo("processed");
   }
 
+  /** The budget applies to processing by the workers; an attempt on arrival would hold the commit. */
   @Test
   void criticalEventSlowerThanTheBudgetIsAnsweredQueuedAndProcessedAfterwards() throws Exception {
     Recording slow = new Recording(Duration.ofMillis(1200));
-    server = InProcessServer.start(dir, Map.of("WEBHOOKD_PROCESS_CRITICAL_BUDGET", "300ms"),
+    server = InProcessServer.start(dir, Map.of("WEBHOOKD_PROCESS_CRITICAL_BUDGET", "300ms",
+            "WEBHOOKD_PROCESS_FIRST_ATTEMPT_ON_ARRIVAL", "false"),
         new HandlerRegistry().register("message.received", slow));
     String id = EventBodies.newEventId("slowcritical");
     warmUp();
@@ -494,10 +496,15 @@ class ProcessingPipelineTest {
     assertThat(server.auditStates(id)).containsExactly("received", "processing", "processed");
   }
 
+  /**
+   * Through the workers (on PostgreSQL always; on SQLite with first attempts on arrival off), a
+   * non-critical event's answer never waits for its handler.
+   */
   @Test
   void nonCriticalEventIsAnsweredQueuedWithoutWaitingForProcessing() throws Exception {
     Recording slow = new Recording(Duration.ofMillis(1500));
-    server = InProcessServer.start(dir, Map.of("WEBHOOKD_PROCESS_CRITICAL_BUDGET", "5s"),
+    server = InProcessServer.start(dir, Map.of("WEBHOOKD_PROCESS_CRITICAL_BUDGET", "5s",
+            "WEBHOOKD_PROCESS_FIRST_ATTEMPT_ON_ARRIVAL", "false"),
         new HandlerRegistry().register("message.delivered", slow));
     String id = EventBodies.newEventId("delivered");
     warmUp();
@@ -513,6 +520,34 @@ class ProcessingPipelineTest {
     assertThat(elapsedMillis).as("answered without waiting for the 1.5 s handler").isLessThan(1000);
     server.awaitStatus(id, "processed", WAIT);
     assertThat(slow.callCount(id)).isEqualTo(1);
+  }
+
+  /**
+   * On SQLite, an event whose conversation has nothing else waiting is processed in the commit that
+   * stores it, on the store's writer thread: by the time its answer arrives it is processed, with
+   * the same audit trail as through a worker. (When it may not, see WorkSchedulerTest.)
+   */
+  @Test
+  void anIdleConversationsEventIsProcessedInTheCommitThatStoresIt() throws Exception {
+    Recording handler = new Recording();
+    // No claim on a timer: an arrival while a claim is on its way back goes through the workers.
+    server = InProcessServer.start(dir, Map.of("WEBHOOKD_PROCESS_POLL_INTERVAL", "1m"),
+        new HandlerRegistry().register("message.delivered", handler));
+    warmUp();
+    String id = EventBodies.newEventId("onarrival");
+    Instant createdAt = Instant.parse("2024-05-01T10:00:00Z");
+
+    HttpResponse<String> response = server.send(EventBodies.message("message.delivered", id, "CNarrival", createdAt, 0));
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(response.body()).getString("status")).isEqualTo("queued");
+    assertThat(server.status(id)).as("status when the answer came").isEqualTo("processed");
+    assertThat(handler.callsFor(id)).singleElement().satisfies(call -> {
+      assertThat(call.attempt()).isEqualTo(1);
+      assertThat(call.thread()).isEqualTo("webhookd-sqlite-writer");
+    });
+    assertThat(server.auditStates(id)).containsExactly("received", "processing", "processed");
+
   }
 
   // ---- 7. unknown types ------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import io.webhookd.config.Settings;
 import io.webhookd.config.SettingsLoader;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
+import io.webhookd.observe.Metrics;
+import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
@@ -45,6 +47,7 @@ class WorkSchedulerTest {
   private InboxStore store;
   private WorkScheduler scheduler;
   private final List<Message<InboxEvent>> inWorkers = new CopyOnWriteArrayList<>();
+  private final TestHandlers.Recording handler = new TestHandlers.Recording();
 
   @BeforeEach
   void start() throws Exception {
@@ -56,11 +59,16 @@ class WorkSchedulerTest {
     EventDispatcher.registerCodec(vertx);
     vertx.eventBus().<InboxEvent>consumer(EventDispatcher.ADDRESS, inWorkers::add);
     store = SqliteInboxStore.open(dir.resolve("data"), settings.store(), "scheduler-test");
-    scheduler = new WorkScheduler(store, new EventDispatcher(vertx, 30_000), settings.processing(), "scheduler-test");
+    Metrics metrics = new Metrics();
+    EventProcessor processor = new EventProcessor(new HandlerRegistry().register("message.delivered", handler),
+        "scheduler-test", new RetryPolicy(Duration.ofMinutes(1), Duration.ofHours(1), 5), FaultInjector.NONE,
+        new DeadLetterAlerts(vertx, "", metrics), metrics, new ProcessingOutcomes(5), new ProcessingWatch());
+    scheduler = new WorkScheduler(store, new EventDispatcher(vertx, 30_000), settings.processing(), "scheduler-test",
+        processor);
     vertx.deployVerticle(scheduler).await();
     // The claim it makes at start holds every slot while it runs; it finds nothing.
     Poll.until("the start-up claim to end", WAIT, scheduler::reserve, reserved -> reserved);
-    scheduler.cancel();
+    scheduler.cancel(event("EV-unused"));
   }
 
   @AfterEach
@@ -76,7 +84,7 @@ class WorkSchedulerTest {
       assertThat(scheduler.reserve()).as("reservation %d", i + 1).isTrue();
     }
     assertThat(scheduler.reserve()).as("one more than max-in-flight").isFalse();
-    scheduler.cancel();
+    scheduler.cancel(event("EV-unused"));
     assertThat(scheduler.reserve()).as("after a cancel").isTrue();
   }
 
@@ -136,8 +144,58 @@ class WorkSchedulerTest {
     assertThat(second.body().attempt()).isEqualTo(2);
   }
 
+  /**
+   * An arriving event is processed in the commit that stores it only when nothing else of its
+   * conversation is in processing here and nothing waits in the store to be claimed: otherwise it
+   * is stored claimed and takes its turn through the workers.
+   */
+  @Test
+  void aFirstAttemptOnArrivalNeverOvertakesItsConversationOrTheBacklog() throws Exception {
+    WebhookEvent inWorker = event("EV-in-worker", "conversation:busy");
+    assertThat(scheduler.reserve()).isTrue();
+    AppendResult first = store.appendClaimed(inWorker, scheduler.owner(), scheduler.leaseMillis()).await();
+    scheduler.adopt(new InboxEvent(first.inboxId(), 1, inWorker));
+    Poll.until("the busy conversation's event in a worker", WAIT, inWorkers::size, n -> n == 1);
+
+    AppendResult behind = arrive(event("EV-behind", "conversation:busy"));
+    assertThat(behind.attempted()).as("an event of the busy conversation, attempted on arrival").isFalse();
+    assertThat(behind.claimed()).isTrue();
+    scheduler.adopt(new InboxEvent(behind.inboxId(), 1, event("EV-behind", "conversation:busy")));
+
+    AppendResult idle = arrive(event("EV-idle", "conversation:idle"));
+    assertThat(idle.attempted()).as("an event of an idle conversation, attempted on arrival").isTrue();
+    assertThat(store.status("openphone", "EV-idle").await()).isEqualTo(InboxStatus.PROCESSED);
+    assertThat(handler.callCount("EV-idle")).isEqualTo(1);
+    assertThat(handler.callCount("EV-behind")).as("the busy conversation's next event, before its turn").isZero();
+
+    // An event stored unclaimed (as when processing is full) is a backlog: until a claim has taken
+    // it, no arrival goes ahead of it.
+    store.append(event("EV-backlog", "conversation:backlog")).await();
+    AppendResult later = arrive(event("EV-after-backlog", "conversation:other"));
+    assertThat(later.attempted()).as("an arrival while an event waits in the store").isFalse();
+    scheduler.adopt(new InboxEvent(later.inboxId(), 1, event("EV-after-backlog", "conversation:other")));
+
+    inWorkers.remove(0).reply(null);
+    Poll.until("the busy conversation's next event in a worker", WAIT, () -> inWorkers.stream()
+        .anyMatch(m -> m.body().event().eventId().equals("EV-behind")), found -> found);
+  }
+
+  private AppendResult arrive(WebhookEvent event) {
+    assertThat(scheduler.reserve()).isTrue();
+    WorkIntake.Arrival arrival = scheduler.arriving(event);
+    AppendResult result = store.appendClaimed(event, scheduler.owner(), scheduler.leaseMillis(), arrival).await();
+    if (result.attempted()) {
+      arrival.attempted();
+    }
+    return result;
+  }
+
   private static WebhookEvent event(String eventId) {
+    return event(eventId, "conversation:" + eventId);
+  }
+
+  private static WebhookEvent event(String eventId, String partition) {
     return new WebhookEvent(WebhookEvent.SOURCE_OPENPHONE, eventId, "message.delivered", 1_700_000_000_000L,
-        "conversation:" + eventId, 1_700_000_000_000L, "openphone", "{}".getBytes());
+        partition, 1_700_000_000_000L, "openphone", "{}".getBytes());
   }
 }

@@ -7,6 +7,7 @@ import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.AppendResult;
+import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
@@ -27,6 +28,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +71,8 @@ public final class SqliteInboxStore implements InboxStore {
   private static final String ORPHANS = """
       UPDATE inbox_events SET status = 'pending', lease_owner = NULL, lease_until = NULL
       WHERE status = 'processing'""";
+  private static final String ANY_PENDING =
+      "SELECT EXISTS (SELECT 1 FROM inbox_events WHERE status = 'pending')";
   private static final String AUDIT = """
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""";
@@ -94,11 +98,19 @@ public final class SqliteInboxStore implements InboxStore {
   private final SqliteWriter writer;
   private final SqliteCheckpointer checkpointer;
   private final String instanceId;
+  /**
+   * Whether an event may be waiting in the store to be claimed (stored unclaimed, given back, or
+   * left by the previous run). While it may, new events are stored pending rather than claimed or
+   * processed on arrival, so that they cannot overtake older events of their conversation. Cleared
+   * by a claim that took every due event. Read and written on the writer thread only.
+   */
+  private boolean backlog;
 
-  private SqliteInboxStore(SqliteWriter writer, SqliteCheckpointer checkpointer, String instanceId) {
+  private SqliteInboxStore(SqliteWriter writer, SqliteCheckpointer checkpointer, String instanceId, boolean backlog) {
     this.writer = writer;
     this.checkpointer = checkpointer;
     this.instanceId = instanceId;
+    this.backlog = backlog;
   }
 
   /**
@@ -142,12 +154,16 @@ public final class SqliteInboxStore implements InboxStore {
         statement.execute("PRAGMA wal_autocheckpoint = 10000");
       }
     }
-    if (takeOverOrphans) {
-      try (var statement = connection.createStatement()) {
+    boolean backlog;
+    try (var statement = connection.createStatement()) {
+      if (takeOverOrphans) {
         int orphans = statement.executeUpdate(ORPHANS);
         if (orphans > 0) {
           LOG.info("{} events left in processing by the previous run are pending again", orphans);
         }
+      }
+      try (ResultSet rs = statement.executeQuery(ANY_PENDING)) {
+        backlog = rs.next() && rs.getInt(1) == 1;
       }
     }
     SqliteWriter writer = new SqliteWriter(
@@ -158,7 +174,7 @@ public final class SqliteInboxStore implements InboxStore {
     }
     LOG.info("inbox store: SQLite at {} (synchronous={})", dataDir.resolve(FILE_NAME),
         settings.sqliteSynchronous());
-    return new SqliteInboxStore(writer, checkpointer, instanceId);
+    return new SqliteInboxStore(writer, checkpointer, instanceId, backlog);
   }
 
   /**
@@ -184,21 +200,32 @@ public final class SqliteInboxStore implements InboxStore {
 
   @Override
   public Future<AppendResult> append(WebhookEvent event) {
-    return appendClaimed(event, null, 0);
+    return appendClaimed(event, null, 0, null);
   }
 
-  /** One process owns the file, so no other instance's partition lease can stand in the way. */
   @Override
   public Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis) {
+    return appendClaimed(event, owner, leaseMillis, null);
+  }
+
+  /**
+   * One process owns the file, so no other instance's partition lease can stand in the way; and
+   * every transaction runs on the writer thread, so the first attempt runs right there, inside the
+   * commit that stores the event. Neither happens while older events wait to be claimed.
+   */
+  @Override
+  public Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis, FirstAttempt attempt) {
     // Whatever SQLite said, a failed append is a storage failure: the sender must retry.
-    return writer.submit(session -> insert(session, event, owner, leaseMillis))
+    return writer.submit(session -> insert(session, event, owner, leaseMillis, attempt))
         .recover(e -> Future.failedFuture(e instanceof StorageUnavailableException ? e
             : new StorageUnavailableException("SQLite write failed: " + e.getMessage(), e)));
   }
 
-  private AppendResult insert(SqliteWriter.Session session, WebhookEvent event, String owner, long leaseMillis)
-      throws SQLException {
-    boolean claim = owner != null;
+  private AppendResult insert(SqliteWriter.Session session, WebhookEvent event, String owner, long leaseMillis,
+      FirstAttempt attempt) throws SQLException {
+    // Behind a backlog the event waits its turn, pending: claimed now, it would overtake older
+    // events of its conversation that a claim has not taken yet.
+    boolean claim = owner != null && !backlog;
     PreparedStatement insert = session.prepare(INSERT_EVENT);
     insert.setString(1, event.source());
     insert.setString(2, event.eventId());
@@ -238,10 +265,57 @@ public final class SqliteInboxStore implements InboxStore {
       audit.setLong(7, now);
       audit.setString(8, owner);
       audit.executeUpdate();
+      if (attempt != null) {
+        return firstAttempt(session, new InboxEvent(id, 1, event), attempt);
+      }
     } else {
+      backlog = true;
       audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme(), instanceId);
     }
     return new AppendResult(true, id, claim);
+  }
+
+  /**
+   * Runs the attempt under a savepoint of its own. Should it fail, its effects are undone and its
+   * failure is recorded in their place; should that fail too, the event stays stored and claimed,
+   * for the workers.
+   */
+  private static AppendResult firstAttempt(SqliteWriter.Session session, InboxEvent event, FirstAttempt attempt)
+      throws SQLException {
+    session.prepare("SAVEPOINT first_attempt").execute();
+    Future<?> done = completed(() -> attempt.run(event, new JdbcTx(session)));
+    if (done == null) {
+      session.prepare("RELEASE first_attempt").execute();
+      return new AppendResult(true, event.inboxId(), true);
+    }
+    boolean attempted = done.succeeded();
+    if (!attempted) {
+      session.prepare("ROLLBACK TO first_attempt").execute();
+      Throwable failure = done.cause();
+      Future<?> recorded = completed(() -> attempt.failed(event, failure, new JdbcTx(session)));
+      attempted = recorded != null && recorded.succeeded();
+      if (!attempted) {
+        session.prepare("ROLLBACK TO first_attempt").execute();
+        LOG.warn("recording the failed first attempt at event {} failed, the workers take it: {}",
+            event.event().eventId(), recorded == null ? "no outcome" : recorded.cause().getMessage());
+      }
+    }
+    session.prepare("RELEASE first_attempt").execute();
+    return new AppendResult(true, event.inboxId(), true, attempted);
+  }
+
+  /** The work's future, which must be complete when returned: the work runs on this thread. */
+  private static Future<?> completed(Supplier<Future<?>> work) {
+    Future<?> done;
+    try {
+      done = work.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (done != null && !done.isComplete()) {
+      return Future.failedFuture(new IllegalStateException("first attempt work must use only its Tx"));
+    }
+    return done;
   }
 
   @Override
@@ -309,6 +383,10 @@ public final class SqliteInboxStore implements InboxStore {
               rs.getString(9), rs.getBytes(10))));
         }
       }
+      if (events.size() < limit) {
+        // Every event due now is claimed: none is left waiting that a first attempt could overtake.
+        backlog = false;
+      }
       events.sort(Comparator.comparingLong(InboxEvent::inboxId));
       for (InboxEvent claimed : events) {
         audit(session, claimed.inboxId(), claimed.event().source(), claimed.event().eventId(), now,
@@ -326,7 +404,9 @@ public final class SqliteInboxStore implements InboxStore {
       update.setLong(2, System.currentTimeMillis());
       update.setLong(3, inboxId);
       update.setString(4, owner);
-      update.executeUpdate();
+      if (update.executeUpdate() > 0) {
+        backlog = true;
+      }
       return null;
     });
   }

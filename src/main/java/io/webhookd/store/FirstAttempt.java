@@ -1,0 +1,26 @@
+package io.webhookd.store;
+
+import io.vertx.core.Future;
+import io.webhookd.event.InboxEvent;
+
+/**
+ * Processing offered to a new event in the very commit that stores it, where the adapter can run
+ * it there: one commit instead of two, and no trip through the scheduler and a worker. Both methods
+ * run on the adapter's own thread, inside its transaction: they must use only the given {@link Tx}
+ * and must not block.
+ */
+public interface FirstAttempt {
+
+  /**
+   * The attempt: the handler's effects and the event's new status.
+   *
+   * @return its outcome, or null to decline (the event then stays stored claimed, for the workers)
+   */
+  Future<?> run(InboxEvent event, Tx tx);
+
+  /**
+   * The attempt failed and the adapter undid its effects: record the failure (a retry or a dead
+   * letter). Should this fail too, the event stays stored claimed, for the workers.
+   */
+  Future<?> failed(InboxEvent event, Throwable failure, Tx tx);
+}
