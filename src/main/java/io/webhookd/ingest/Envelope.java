@@ -1,5 +1,6 @@
 package io.webhookd.ingest;
 
+import io.vertx.core.json.JsonObject;
 import io.webhookd.event.WebhookEvent;
 
 /**
@@ -8,6 +9,8 @@ import io.webhookd.event.WebhookEvent;
  *
  * @param text    the message text, or null
  * @param inbound whether the resource came in to the business (a text received)
+ * @param json    the parsed body, handed on to a first attempt on arrival so that it is not parsed
+ *                again; read only
  */
-public record Envelope(WebhookEvent event, String text, boolean inbound) {
+public record Envelope(WebhookEvent event, String text, boolean inbound, JsonObject json) {
 }

@@ -52,7 +52,7 @@ public final class EnvelopeParser {
     }
     String partitionKey = partitionKey(envelope, from, to, type);
     return new Envelope(new WebhookEvent(WebhookEvent.SOURCE_OPENPHONE, eventId, type, occurredAt,
-        partitionKey, receivedAt, scheme, body), text, envelope.inbound());
+        partitionKey, receivedAt, scheme, body), text, envelope.inbound(), json);
   }
 
   /** The conversation; else the unordered pair of numbers; else the resource itself. */

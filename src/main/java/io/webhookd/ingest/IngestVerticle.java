@@ -190,7 +190,7 @@ public final class IngestVerticle extends VerticleBase {
             duplicate(event, tier);
             return Future.succeededFuture(AppendResult.DUPLICATE);
           }
-          return store(event).onSuccess(result -> {
+          return store(event, envelope.json()).onSuccess(result -> {
             ingest.dedup().remember(key);
             if (!result.stored()) {
               duplicate(event, "store");
@@ -231,9 +231,9 @@ public final class IngestVerticle extends VerticleBase {
    * Stores the event, claimed for processing in the same commit when there is room (and, where the
    * store can, processed in it too), and passes it on to processing.
    */
-  private Future<AppendResult> store(WebhookEvent event) {
+  private Future<AppendResult> store(WebhookEvent event, JsonObject json) {
     WorkIntake intake = ingest.intake();
-    WorkIntake.Arrival arrival = intake.reserve() ? intake.arriving(event) : null;
+    WorkIntake.Arrival arrival = intake.reserve() ? intake.arriving(event, json) : null;
     Future<AppendResult> appended = arrival != null
         ? ingest.store().appendClaimed(event, intake.owner(), intake.leaseMillis(), arrival)
         : ingest.store().append(event);

@@ -63,11 +63,18 @@ public final class EventProcessor {
    * done on success. Fails with {@link InvalidEventException} for a body that is not a JSON object.
    */
   public Future<JsonObject> attempt(InboxEvent inbox, Tx tx) {
-    JsonObject envelope;
-    try {
-      envelope = new JsonObject(Buffer.buffer(inbox.event().body()));
-    } catch (DecodeException | ClassCastException e) {
-      return Future.failedFuture(new InvalidEventException("the stored body is not a JSON object"));
+    return attempt(inbox, null, tx);
+  }
+
+  /** As {@link #attempt(InboxEvent, Tx)}, with the body already parsed (read only), or null. */
+  public Future<JsonObject> attempt(InboxEvent inbox, JsonObject parsed, Tx tx) {
+    JsonObject envelope = parsed;
+    if (envelope == null) {
+      try {
+        envelope = new JsonObject(Buffer.buffer(inbox.event().body()));
+      } catch (DecodeException | ClassCastException e) {
+        return Future.failedFuture(new InvalidEventException("the stored body is not a JSON object"));
+      }
     }
     String type = inbox.event().type();
     Optional<EventHandler> handler = handlers.find(type);

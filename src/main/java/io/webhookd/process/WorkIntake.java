@@ -1,5 +1,6 @@
 package io.webhookd.process;
 
+import io.vertx.core.json.JsonObject;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.FirstAttempt;
@@ -32,9 +33,10 @@ public interface WorkIntake {
   /**
    * An event is about to be stored claimed under a reserved slot.
    *
+   * @param json its parsed body (read only), or null to parse the stored one
    * @return its first attempt, for the store to run in the commit that stores it
    */
-  Arrival arriving(WebhookEvent event);
+  Arrival arriving(WebhookEvent event, JsonObject json);
 
   /** The event was stored claimed under a reserved slot, not yet processed: it is processed now. */
   void adopt(InboxEvent event);

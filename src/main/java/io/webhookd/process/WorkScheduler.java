@@ -144,9 +144,9 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   }
 
   @Override
-  public Arrival arriving(WebhookEvent event) {
+  public Arrival arriving(WebhookEvent event, JsonObject json) {
     arrivals.merge(event.partitionKey(), 1, Integer::sum);
-    return new Arriving();
+    return new Arriving(json);
   }
 
   /**
@@ -154,10 +154,15 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
    * the commit that stores the event; {@link #attempted} runs after that commit.
    */
   private final class Arriving implements Arrival {
+    private final JsonObject json;
     private InboxEvent inbox;
     private long started;
     private JsonObject result;
     private EventProcessor.Failure failure;
+
+    Arriving(JsonObject json) {
+      this.json = json;
+    }
 
     @Override
     public Future<?> run(InboxEvent event, Tx tx) {
@@ -168,7 +173,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
       }
       inbox = event;
       started = System.nanoTime();
-      Future<JsonObject> done = processor.attempt(event, tx);
+      Future<JsonObject> done = processor.attempt(event, json, tx);
       result = done.succeeded() ? done.result() : null;
       return done;
     }

@@ -182,7 +182,7 @@ class WorkSchedulerTest {
 
   private AppendResult arrive(WebhookEvent event) {
     assertThat(scheduler.reserve()).isTrue();
-    WorkIntake.Arrival arrival = scheduler.arriving(event);
+    WorkIntake.Arrival arrival = scheduler.arriving(event, null);
     AppendResult result = store.appendClaimed(event, scheduler.owner(), scheduler.leaseMillis(), arrival).await();
     if (result.attempted()) {
       arrival.attempted();
