@@ -209,7 +209,7 @@ class StructuredLogTest {
     // ---- the failed attempts carry the event's fields ---------------------------------------------
     JsonObject retried = only(json, delivered, "processing failed, retrying");
     assertThat(retried.getString("level")).isEqualTo("WARN");
-    assertThat(retried.getString("logger")).endsWith("ProcessingVerticle");
+    assertThat(retried.getString("logger")).endsWith("EventProcessor");
     assertThat(retried.getString("type")).isEqualTo("message.delivered");
     assertThat(retried.getValue("attempt")).isEqualTo(1);
     assertThat(retried.getValue("duration_ms")).isInstanceOf(Number.class);
