@@ -2,6 +2,7 @@ package io.webhookd.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.webhookd.config.Settings;
 import io.webhookd.config.Settings.SqliteSynchronous;
@@ -120,6 +121,105 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     List<InboxEvent> claimable = call(() -> store.claim(OWNER, LEASE, 10));
     assertThat(claimable).extracting(InboxEvent::inboxId).containsExactly(result.inboxId());
     assertThat(claimable.get(0).attempt()).isEqualTo(2);
+  }
+
+  /** A first attempt that is given a {@link Tx} writes its effects and the finish in the append's commit. */
+  @Test
+  void aFirstAttemptRunsInTheCommitThatStoresTheEvent() throws Exception {
+    createScratchTable();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-first"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-first").compose(n -> complete(inbox, OWNER, tx)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(result.attempted()).isTrue();
+    assertThat(call(() -> store.status("openphone", "EV-first"))).isEqualTo(InboxStatus.PROCESSED);
+    assertThat(effects("EV-first")).isEqualTo(1);
+    assertThat(audit("EV-first")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
+  }
+
+  /** A failed attempt's effects are undone and its failure recorded in their place, in the same commit. */
+  @Test
+  void aFailedFirstAttemptIsUndoneAndItsFailureRecorded() throws Exception {
+    createScratchTable();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-fails"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-fails").compose(n -> Future.failedFuture("handler failed")),
+        (inbox, failure, tx) -> InboxTransitions.retryLater(tx, inbox, OWNER, 42L, failure.getMessage()))));
+
+    assertThat(result.attempted()).isTrue();
+    assertThat(effects("EV-fails")).as("the failed attempt's effects").isZero();
+    SqlRow row = inboxRow(result.inboxId());
+    assertThat(row.string("status")).isEqualTo("pending");
+    assertThat(row.string("last_error")).isEqualTo("handler failed");
+    assertThat(row.longValue("due_at")).isEqualTo(42L);
+  }
+
+  /**
+   * Declined, or failed with a failure that could not be recorded either: the event stays stored and
+   * claimed, without effects, for the workers. A first attempt that throws counts as failed.
+   */
+  @Test
+  void aDeclinedOrUnrecordableFirstAttemptLeavesTheEventClaimed() throws Exception {
+    createScratchTable();
+    AppendResult declined = call(() -> store.appendClaimed(event("EV-declined", "conversation:a"), OWNER, LEASE,
+        attempt((inbox, tx) -> null, (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+    AppendResult unrecorded = call(() -> store.appendClaimed(event("EV-unrecorded", "conversation:b"), OWNER, LEASE,
+        attempt((inbox, tx) -> {
+          effect(tx, "EV-unrecorded");
+          throw new IllegalStateException("handler threw");
+        }, (inbox, failure, tx) -> effect(tx, "EV-unrecorded-failure").compose(n -> Future.failedFuture("no")))));
+
+    for (AppendResult result : List.of(declined, unrecorded)) {
+      assertThat(result.attempted()).isFalse();
+      assertThat(result.claimed()).isTrue();
+      assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("processing");
+    }
+    assertThat(effects("EV-unrecorded")).isZero();
+    assertThat(effects("EV-unrecorded-failure")).isZero();
+  }
+
+  /**
+   * While an event waits in the store to be claimed, new events are stored pending and get no first
+   * attempt: they would overtake it. A claim that takes every due event clears the way.
+   */
+  @Test
+  void behindABacklogNewEventsAreStoredPendingUntilAClaimTakesIt() throws Exception {
+    call(() -> store.append(event("EV-waiting", "conversation:a")));
+    AppendResult behind = call(() -> store.appendClaimed(event("EV-behind", "conversation:b"), OWNER, LEASE,
+        attempt((inbox, tx) -> complete(inbox, OWNER, tx), (inbox, failure, tx) -> Future.failedFuture("no"))));
+    assertThat(behind.claimed()).isFalse();
+    assertThat(behind.attempted()).isFalse();
+    assertThat(call(() -> store.status("openphone", "EV-behind"))).isEqualTo(InboxStatus.PENDING);
+
+    assertThat(call(() -> store.claim(OWNER, LEASE, 10))).hasSize(2);
+    AppendResult after = call(() -> store.appendClaimed(event("EV-after", "conversation:c"), OWNER, LEASE,
+        attempt((inbox, tx) -> complete(inbox, OWNER, tx), (inbox, failure, tx) -> Future.failedFuture("no"))));
+    assertThat(after.attempted()).isTrue();
+  }
+
+  private static Future<Void> complete(InboxEvent inbox, String owner, Tx tx) {
+    return InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null);
+  }
+
+  private interface Attempt {
+    Future<?> run(InboxEvent inbox, Tx tx);
+  }
+
+  private interface Recorder {
+    Future<?> failed(InboxEvent inbox, Throwable failure, Tx tx);
+  }
+
+  private static FirstAttempt attempt(Attempt run, Recorder failed) {
+    return new FirstAttempt() {
+      @Override
+      public Future<?> run(InboxEvent event, Tx tx) {
+        return run.run(event, tx);
+      }
+
+      @Override
+      public Future<?> failed(InboxEvent event, Throwable failure, Tx tx) {
+        return failed.failed(event, failure, tx);
+      }
+    };
   }
 
   @Test
