@@ -14,7 +14,9 @@ public final class LocalDedupTier implements DedupTier {
   private final Cache<String, Boolean> seen;
 
   public LocalDedupTier(long maximumSize, Duration ttl) {
-    this.seen = Caffeine.newBuilder().maximumSize(maximumSize).expireAfterWrite(ttl).build();
+    // Maintenance runs on the calling event loop, in small amortised steps: handed to the common
+    // pool, almost every new key cost a thread wake-up, dearer than the maintenance itself.
+    this.seen = Caffeine.newBuilder().maximumSize(maximumSize).expireAfterWrite(ttl).executor(Runnable::run).build();
   }
 
   @Override
