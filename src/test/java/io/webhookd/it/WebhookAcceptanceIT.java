@@ -107,7 +107,7 @@ class WebhookAcceptanceIT {
   void unusualBytesAreStoredExactlyAsSent(Scheme scheme) throws Exception {
     String id = Bodies.uniqueId("bytes");
     byte[] body = ("{\r\n  \"id\" : \"" + id + "\",\r\n\t\"type\":\"message.delivered\",   "
-        + "\"createdAt\":\"2022-01-23T16:55:52.557Z\",\r\n  \"data\": {\"object\": {"
+        + "\"createdAt\":\"2022-01-23T16:55:52.557Z\",\r\n  \"data\": {\"object\": {\"id\":\"AC" + id + "\", "
         + "\"from\":\"+18005550100\", \"to\":\"+18885550101\", "
         + "\"body\":\"Grüße 👋 \\u00e9\\n\\\"quoted\\\"\", \"conversationId\":\"CNbytes\"}}\r\n}\r\n  \n")
         .getBytes(StandardCharsets.UTF_8);
