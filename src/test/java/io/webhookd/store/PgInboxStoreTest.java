@@ -170,6 +170,65 @@ class PgInboxStoreTest extends InboxStoreContract {
     assertThat(partitionLease(PARTITION).string("owner")).isEqualTo("owner-b");
   }
 
+  /**
+   * While every connection for transactions is busy, the transactions asked for meanwhile wait and
+   * then run together: one database transaction, one commit. The one that fails is undone alone.
+   */
+  @Test
+  void transactionsAskedForWhileConnectionsAreBusyShareOneCommit() throws Exception {
+    String locked = "pg_busy_scratch";
+    String together = "pg_together_scratch";
+    try (Connection setup = jdbc(); Statement statement = setup.createStatement()) {
+      statement.execute("CREATE TABLE IF NOT EXISTS " + locked + " (note TEXT)");
+      statement.execute("CREATE TABLE IF NOT EXISTS " + together + " (note TEXT, xid BIGINT)");
+      statement.execute("DELETE FROM " + locked);
+      statement.execute("DELETE FROM " + together);
+    }
+    try (Connection locker = jdbc(); Connection watcher = jdbc()) {
+      locker.setAutoCommit(false);
+      try (Statement statement = locker.createStatement()) {
+        statement.execute("LOCK TABLE " + locked + " IN ACCESS EXCLUSIVE MODE");
+      }
+      // The pool has 4 connections, 2 of them for transactions: both wait for the lock.
+      List<CompletableFuture<Integer>> blocked = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        blocked.add(start(context, () -> store.inTransaction(tx -> tx.update(
+            "INSERT INTO " + locked + " (note) VALUES ('waited')"))));
+      }
+      Poll.until("both transactions waiting for the lock", Duration.ofSeconds(10),
+          () -> countOn(watcher, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+              + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO " + locked + "%'"), n -> n == 2);
+      List<CompletableFuture<Integer>> queued = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        String note = "queued-" + i;
+        boolean fails = i == 4;
+        queued.add(start(context, () -> store.inTransaction(tx -> tx.update(
+                "INSERT INTO " + together + " (note, xid) VALUES (?, txid_current())", note)
+            .compose(n -> fails ? Future.<Integer>failedFuture(new IllegalStateException("the handler failed"))
+                : Future.succeededFuture(n)))));
+      }
+      locker.commit();
+      for (CompletableFuture<Integer> done : blocked) {
+        assertThat(await(done)).isEqualTo(1);
+      }
+      for (int i = 0; i < queued.size(); i++) {
+        if (i == 4) {
+          CompletableFuture<Integer> failed = queued.get(i);
+          assertThat(assertThrows(ExecutionException.class, () -> await(failed)).getCause())
+              .isInstanceOf(IllegalStateException.class);
+        } else {
+          assertThat(await(queued.get(i))).isEqualTo(1);
+        }
+      }
+    }
+    try (Connection direct = jdbc()) {
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together)).isEqualTo(9);
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together + " WHERE note = 'queued-4'")).isZero();
+      assertThat(countOn(direct, "SELECT COUNT(DISTINCT xid) FROM " + together)).as("transactions committed")
+          .isEqualTo(1);
+    }
+  }
+
   @Test
   void releaseGivesUpOnlyTheOwnersOwnLeases() throws Exception {
     appendAndClaim("EV-not-released");

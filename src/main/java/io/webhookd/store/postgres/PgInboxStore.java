@@ -1,8 +1,11 @@
 package io.webhookd.store.postgres;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -127,9 +130,12 @@ public final class PgInboxStore implements InboxStore {
       ON CONFLICT (body_sha256) DO UPDATE
         SET last_seen_at = EXCLUDED.last_seen_at, times_seen = rejected_requests.times_seen + 1""";
 
+  private final Vertx vertx;
   private final Pool pool;
   private final PgBounded db;
   private final PgBatchWriter<WebhookEvent, AppendResult> appends;
+  /** Handler transactions, several committed together while the database is busy. */
+  private final PgBatchWriter<Function<Tx, Future<Object>>, Object> transactions;
   private final String instanceId;
   /** For what the sender waits on (appends, quarantine): its answer must come in time. */
   private final long commitTimeoutMillis;
@@ -137,15 +143,20 @@ public final class PgInboxStore implements InboxStore {
   private final long operationTimeoutMillis;
 
   private PgInboxStore(Vertx vertx, Pool pool, Settings.Postgres settings, Settings.Store store, String instanceId) {
+    this.vertx = vertx;
     this.pool = pool;
     this.db = new PgBounded(vertx, pool);
     this.instanceId = instanceId;
     this.commitTimeoutMillis = store.commitTimeout().toMillis();
     this.operationTimeoutMillis = settings.operationTimeout().toMillis();
     int concurrentBatches = Math.max(1, settings.poolSize() / 2);
-    this.appends = new PgBatchWriter<>(db, this::insertEvents,
+    this.appends = new PgBatchWriter<>(vertx, db, "append", false, this::insertEvents,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
-        store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
+        store.batchSize(), concurrentBatches, store.queueCapacity(), commitTimeoutMillis);
+    // A transaction that overruns fails like any lost connection: the handler's event is retried,
+    // never taken as processed.
+    this.transactions = new PgBatchWriter<>(vertx, db, "transaction", true, new PgSavepointBatch(), null,
+        PgSavepointBatch.MAX_TRANSACTIONS, concurrentBatches, store.queueCapacity(), operationTimeoutMillis);
   }
 
   /**
@@ -180,7 +191,7 @@ public final class PgInboxStore implements InboxStore {
         .migrate();
   }
 
-  private Future<List<AppendResult>> insertEvents(SqlConnection conn, List<WebhookEvent> batch) {
+  private Future<List<AsyncResult<AppendResult>>> insertEvents(SqlConnection conn, List<WebhookEvent> batch) {
     int n = batch.size();
     String[] sources = new String[n];
     String[] eventIds = new String[n];
@@ -211,10 +222,10 @@ public final class PgInboxStore implements InboxStore {
         stored.put(row.getString(1) + '\u0000' + row.getString(2), row.getLong(0));
       }
       // The same event twice in one batch: the first is stored, the second is its duplicate.
-      List<AppendResult> results = new ArrayList<>(n);
+      List<AsyncResult<AppendResult>> results = new ArrayList<>(n);
       for (WebhookEvent event : batch) {
         Long id = stored.remove(event.source() + '\u0000' + event.eventId());
-        results.add(id != null ? new AppendResult(true, id) : AppendResult.DUPLICATE);
+        results.add(Future.succeededFuture(id != null ? new AppendResult(true, id) : AppendResult.DUPLICATE));
       }
       return results;
     });
@@ -229,7 +240,7 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<AppendResult> append(WebhookEvent event) {
-    return appends.write(event);
+    return appends.write(event).recover(PgInboxStore::unavailable);
   }
 
   @Override
@@ -294,10 +305,10 @@ public final class PgInboxStore implements InboxStore {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
-    // A transaction that overruns fails like any lost connection: the handler's event is retried,
-    // never taken as processed.
-    return db.withTransaction(operationTimeoutMillis, "transaction", conn -> work.apply(new PgTx(conn)));
+    // Whatever T is, the batch only passes the result through to this caller.
+    return (Future<T>) transactions.write(tx -> (Future<Object>) work.apply(tx));
   }
 
   @Override
@@ -307,10 +318,14 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> close() {
-    return appends.close().eventually(pool::close);
+    // The batches end on their own event loops; the caller hears of it on its context.
+    Promise<Void> closed = ((ContextInternal) vertx.getOrCreateContext()).promise();
+    Future.join(appends.close(), transactions.close()).eventually(pool::close).<Void>mapEmpty().onComplete(closed);
+    return closed.future();
   }
 
   private static <T> Future<T> unavailable(Throwable failure) {
-    return Future.failedFuture(new StorageUnavailableException("PostgreSQL write failed: " + failure.getMessage(), failure));
+    return Future.failedFuture(failure instanceof StorageUnavailableException ? failure
+        : new StorageUnavailableException("PostgreSQL write failed: " + failure.getMessage(), failure));
   }
 }
