@@ -56,7 +56,10 @@ public interface InboxStore {
    */
   Future<Void> abandon(long inboxId, String owner, long dueAt);
 
-  /** Extends every claim and partition lease {@code owner} holds to now + {@code leaseMillis}. */
+  /**
+   * Extends every claim and partition lease {@code owner} holds to now + {@code leaseMillis}. One
+   * with more than half of that still left may be left as it is: call this more often.
+   */
   Future<Void> renew(String owner, long leaseMillis);
 
   /** Gives up {@code owner}'s leases on partitions it has no more work for. */

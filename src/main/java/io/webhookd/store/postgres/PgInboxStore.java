@@ -117,10 +117,23 @@ public final class PgInboxStore implements InboxStore {
         due_at = $1, lease_owner = NULL, lease_until = NULL,
         updated_at = $2
       WHERE id = $3 AND status = 'processing' AND lease_owner = $4""";
-  private static final String RENEW_EVENTS =
-      "UPDATE inbox_events SET lease_until = $1 WHERE status = 'processing' AND lease_owner = $2";
-  private static final String RENEW_PARTITIONS =
-      "UPDATE partition_leases SET lease_until = $1 WHERE owner = $2";
+  /**
+   * Renewal never waits for a row lock: a row locked by a transaction in flight (an event being
+   * finished in a batch of handler transactions, a partition being claimed) is left for the next
+   * renewal, well within the lease. Waiting instead, it would lock the owner's rows in no
+   * particular order while such a batch locks some of the same rows in another: a deadlock. Nor
+   * does it touch a lease with more than half of its time left ($3): most claims end long before,
+   * and each row renewed is a row written and locked against the transaction that finishes it.
+   */
+  private static final String RENEW_EVENTS = """
+      UPDATE inbox_events SET lease_until = $1
+      WHERE id IN (SELECT id FROM inbox_events WHERE status = 'processing' AND lease_owner = $2
+                     AND lease_until < $3
+                   FOR UPDATE SKIP LOCKED)""";
+  private static final String RENEW_PARTITIONS = """
+      UPDATE partition_leases SET lease_until = $1
+      WHERE partition_key IN (SELECT partition_key FROM partition_leases WHERE owner = $2 AND lease_until < $3
+                              FOR UPDATE SKIP LOCKED)""";
   private static final String RELEASE =
       "DELETE FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)";
   private static final String QUARANTINE = """
@@ -283,7 +296,8 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> renew(String owner, long leaseMillis) {
-    Tuple args = Tuple.of(System.currentTimeMillis() + leaseMillis, owner);
+    long now = System.currentTimeMillis();
+    Tuple args = Tuple.of(now + leaseMillis, owner, now + leaseMillis / 2);
     return db.withConnection(operationTimeoutMillis, "renew", conn -> conn.preparedQuery(RENEW_EVENTS).execute(args)
             .compose(v -> conn.preparedQuery(RENEW_PARTITIONS).execute(args)))
         .mapEmpty();
