@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * partition (conversation), in the order of the events' own timestamps, different partitions in
  * parallel. It claims when woken by a fresh commit and on a poll timer (for retries that come due,
  * events another instance received, and claims whose lease expired), and keeps its leases alive
- * while it works.
+ * while it works. A partition whose queue ran dry keeps its lease for a moment, since more of its
+ * events are likely to follow, and is given up once idle.
  *
  * <p>Events stored already claimed by this instance arrive through {@link WorkIntake} instead: a
  * slot is reserved before the append, so claims and adoptions together never exceed
@@ -37,6 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkScheduler.class);
+  /** How long a partition without work keeps its lease. */
+  private static final long IDLE_RELEASE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final Comparator<InboxEvent> EVENT_ORDER = Comparator
       .comparingLong((InboxEvent e) -> e.event().occurredAt())
       .thenComparingLong(InboxEvent::inboxId);
@@ -51,8 +54,14 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   /** Partitions with an event in a worker; the queue holds their next events. */
   private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
-  /** Partitions that ran out of work since the last claim; their leases are given up. */
-  private final Set<String> drained = new HashSet<>();
+  /**
+   * Partitions that ran out of work, with when (nanoTime). A partition's lease is kept while more of
+   * its events may come soon, and given up once it has been idle for {@link #IDLE_RELEASE_NANOS}:
+   * renewal keeps every lease of this instance alive, so an idle one must be let go for another
+   * instance to take the conversation; and taking a lease for every event costs a write to take it
+   * and another to give it up.
+   */
+  private final Map<String, Long> drained = new HashMap<>();
   /**
    * Claims to give back that the store could not take back yet. Until they are, renewal would keep
    * them alive, so they are tried again before every claim.
@@ -64,6 +73,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   private boolean claimAgain;
   private volatile boolean stopping;
   private boolean claimFailureLogged;
+  private boolean releasing;
 
   public WorkScheduler(InboxStore store, EventDispatcher dispatcher, Settings.Processing settings, String owner) {
     this.store = store;
@@ -75,7 +85,10 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   @Override
   public Future<?> start() {
-    vertx.setPeriodic(settings.pollInterval().toMillis(), id -> claim());
+    vertx.setPeriodic(settings.pollInterval().toMillis(), id -> {
+      releaseIdle(false);
+      claim();
+    });
     long renewEvery = Math.max(1, settings.lease().toMillis() / 3);
     vertx.setPeriodic(renewEvery, id -> renew());
     claim();
@@ -93,7 +106,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     return idle.future()
         .timeout(settings.lease().toMillis(), TimeUnit.MILLISECONDS)
         .recover(e -> Future.succeededFuture())
-        .compose(v -> releaseDrained());
+        .compose(v -> releaseIdle(true));
   }
 
   /** A new event was committed: claim soon. Cheap and safe from any thread. */
@@ -165,8 +178,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     int limit = Math.min(room, settings.claimBatch());
     // The slots are taken now, so that reservations made while the claim runs cannot overfill.
     free.addAndGet(-limit);
-    releaseDrained()
-        .compose(v -> store.claim(owner, settings.lease().toMillis(), limit))
+    store.claim(owner, settings.lease().toMillis(), limit)
         .onComplete(ar -> {
           claiming = false;
           free.addAndGet(limit - (ar.succeeded() ? ar.result().size() : 0));
@@ -216,7 +228,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     InboxEvent event = queue.poll();
     if (event == null) {
       busy.remove(partition);
-      drained.add(partition);
+      drained.put(partition, System.nanoTime());
       return;
     }
     dispatcher.dispatchAndWait(event).onComplete(ar -> {
@@ -254,15 +266,31 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     }
   }
 
-  private Future<Void> releaseDrained() {
-    if (drained.isEmpty()) {
+  /**
+   * Gives up the leases of partitions idle for a while ({@code all}: of every drained partition).
+   * Safe while claims run: the store keeps a lease under which this instance has an event in
+   * processing.
+   */
+  private Future<Void> releaseIdle(boolean all) {
+    if (drained.isEmpty() || (releasing && !all)) {
       return Future.succeededFuture();
     }
-    List<String> partitions = new ArrayList<>(drained);
-    drained.clear();
+    long now = System.nanoTime();
+    List<String> partitions = new ArrayList<>();
+    drained.entrySet().removeIf(e -> {
+      boolean idle = all || now - e.getValue() >= IDLE_RELEASE_NANOS;
+      if (idle) {
+        partitions.add(e.getKey());
+      }
+      return idle;
+    });
+    if (partitions.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    releasing = true;
     return store.release(owner, partitions).recover(e -> {
       LOG.debug("releasing partition leases failed; they expire by themselves: {}", e.getMessage());
       return Future.succeededFuture();
-    });
+    }).andThen(ar -> releasing = false);
   }
 }

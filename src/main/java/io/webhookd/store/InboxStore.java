@@ -62,7 +62,11 @@ public interface InboxStore {
    */
   Future<Void> renew(String owner, long leaseMillis);
 
-  /** Gives up {@code owner}'s leases on partitions it has no more work for. */
+  /**
+   * Gives up {@code owner}'s leases on partitions it has no more work for. A lease under which the
+   * owner has an event in processing (claimed meanwhile) is kept, so that this may run while claims
+   * do.
+   */
   Future<Void> release(String owner, Collection<String> partitionKeys);
 
   /**

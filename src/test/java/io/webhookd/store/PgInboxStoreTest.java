@@ -171,6 +171,23 @@ class PgInboxStoreTest extends InboxStoreContract {
   }
 
   /**
+   * A release asked for while the owner has claimed more of the partition's events (the owner
+   * thought it idle) keeps the lease: another owner must not get the conversation meanwhile.
+   */
+  @Test
+  void releaseKeepsALeaseUnderWhichTheOwnerHasAnEventInProcessing() throws Exception {
+    InboxEvent claimed = appendAndClaim("EV-release-busy");
+    call(() -> store.release(OWNER, List.of(PARTITION)));
+    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo(OWNER);
+    call(() -> store.append(event("EV-release-busy-2")));
+    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).isEmpty();
+
+    call(() -> complete(claimed, OWNER));
+    call(() -> store.release(OWNER, List.of(PARTITION)));
+    assertThat(count("SELECT COUNT(*) AS n FROM partition_leases WHERE partition_key = ?", PARTITION)).isZero();
+  }
+
+  /**
    * While every connection for transactions is busy, the transactions asked for meanwhile wait and
    * then run together: one database transaction, one commit. The one that fails is undone alone.
    */

@@ -134,8 +134,21 @@ public final class PgInboxStore implements InboxStore {
       UPDATE partition_leases SET lease_until = $1
       WHERE partition_key IN (SELECT partition_key FROM partition_leases WHERE owner = $2 AND lease_until < $3
                               FOR UPDATE SKIP LOCKED)""";
-  private static final String RELEASE =
-      "DELETE FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)";
+  /**
+   * Release runs in a transaction: first the leases are locked (in key order, as claims lock them),
+   * which waits for a claim of those partitions in flight; the delete then reads with a snapshot
+   * taken after it, and keeps a lease under which the owner has an event in processing. So a
+   * partition the owner has just claimed more work of stays its own, whatever the owner believed
+   * when it asked. A claim that comes after the delete leases the partition anew.
+   */
+  private static final String LOCK_RELEASED = """
+      SELECT partition_key FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)
+      ORDER BY partition_key FOR UPDATE""";
+  private static final String RELEASE = """
+      DELETE FROM partition_leases l
+      WHERE owner = $1 AND partition_key = ANY($2)
+        AND NOT EXISTS (SELECT 1 FROM inbox_events e WHERE e.partition_key = l.partition_key
+                        AND e.status = 'processing' AND e.lease_owner = $1)""";
   private static final String QUARANTINE = """
       INSERT INTO rejected_requests
         (body_sha256, reason, signature_scheme, content_type, first_seen_at, last_seen_at, times_seen, body)
@@ -306,8 +319,12 @@ public final class PgInboxStore implements InboxStore {
   @Override
   public Future<Void> release(String owner, Collection<String> partitionKeys) {
     Tuple args = Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0]));
-    return db.withConnection(operationTimeoutMillis, "release", conn -> conn.preparedQuery(RELEASE).execute(args))
-        .mapEmpty();
+    return db.withTransaction(operationTimeoutMillis, "release", conn -> {
+      // Both go out at once; the server runs them in order, the delete once the locks are held.
+      Future<?> locked = conn.preparedQuery(LOCK_RELEASED).execute(args);
+      Future<?> deleted = conn.preparedQuery(RELEASE).execute(args);
+      return locked.compose(v -> deleted);
+    }).mapEmpty();
   }
 
   @Override
