@@ -57,6 +57,7 @@ final class PgBatchWriter<I, O> {
   private final int maxConcurrentBatches;
   private final int capacity;
   private final long timeoutMillis;
+  private final long maxWaitMillis;
   private final ConcurrentLinkedQueue<Queued<I, O>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
@@ -69,10 +70,12 @@ final class PgBatchWriter<I, O> {
    * @param lockOrder     the order items are written in, the same in every batch, so that concurrent
    *                      batches (of this or another instance) take row locks in one order and never
    *                      deadlock; null keeps the order they came in
-   * @param timeoutMillis how long an item may wait for its batch, and how long a batch may take
+   * @param timeoutMillis how long a batch may take
+   * @param maxWaitMillis how long an item may wait for its batch; 0 for as long as it takes
    */
   PgBatchWriter(Vertx vertx, PgBounded db, String what, boolean transactional, BatchStatement<I, O> statement,
-      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis) {
+      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis,
+      long maxWaitMillis) {
     this.db = db;
     this.lanes = new Context[maxConcurrentBatches];
     for (int i = 0; i < lanes.length; i++) {
@@ -86,6 +89,7 @@ final class PgBatchWriter<I, O> {
     this.maxConcurrentBatches = maxConcurrentBatches;
     this.capacity = capacity;
     this.timeoutMillis = timeoutMillis;
+    this.maxWaitMillis = maxWaitMillis;
   }
 
   /** The item's outcome, on the caller's context; the statement's own failures are passed on as they are. */
@@ -132,21 +136,20 @@ final class PgBatchWriter<I, O> {
   }
 
   /**
-   * The next batch. An item that already waited longer than the deadline is failed unwritten: its
-   * caller has given up on it or is about to, and a backlog behind a hung database must not grow
-   * without bound.
+   * The next batch. An item that already waited longer than it may is failed unwritten: its caller
+   * (a sender waiting for its answer) has given up on it or is about to.
    */
   private List<Queued<I, O>> take() {
     List<Queued<I, O>> batch = new ArrayList<>();
     Completions expired = new Completions();
-    long oldest = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    long oldest = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
     Queued<I, O> next;
     int taken = 0;
     while (batch.size() < batchSize && (next = queue.poll()) != null) {
       taken++;
-      if (next.queuedAt() - oldest < 0) {
+      if (maxWaitMillis > 0 && next.queuedAt() - oldest < 0) {
         expired.fail(next.promise(), next.context(), new StorageUnavailableException(
-            "PostgreSQL did not answer within " + timeoutMillis + " ms (" + what + ", still queued)", null));
+            "PostgreSQL did not answer within " + maxWaitMillis + " ms (" + what + ", still queued)", null));
       } else {
         batch.add(next);
       }
