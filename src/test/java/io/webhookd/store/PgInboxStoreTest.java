@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.postgres.PgInboxStore;
@@ -189,7 +190,8 @@ class PgInboxStoreTest extends InboxStoreContract {
 
   /**
    * While every connection for transactions is busy, the transactions asked for meanwhile wait and
-   * then run together: one database transaction, one commit. The one that fails is undone alone.
+   * then run together: one database transaction, one commit. Those that fail, in their work or on
+   * a statement, are undone alone.
    */
   @Test
   void transactionsAskedForWhileConnectionsAreBusyShareOneCommit() throws Exception {
@@ -215,32 +217,41 @@ class PgInboxStoreTest extends InboxStoreContract {
       Poll.until("both transactions waiting for the lock", Duration.ofSeconds(10),
           () -> countOn(watcher, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
               + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO " + locked + "%'"), n -> n == 2);
+      // 4 fails in its work, 6 on a statement PostgreSQL refuses, 8 carries on after such a statement.
       List<CompletableFuture<Integer>> queued = new ArrayList<>();
+      String insert = "INSERT INTO " + together + " (note, xid) VALUES (?, txid_current())";
+      String refused = "INSERT INTO " + together + " (note, xid) VALUES (?, CAST('not a number' AS BIGINT))";
       for (int i = 0; i < 10; i++) {
         String note = "queued-" + i;
-        boolean fails = i == 4;
-        queued.add(start(context, () -> store.inTransaction(tx -> tx.update(
-                "INSERT INTO " + together + " (note, xid) VALUES (?, txid_current())", note)
-            .compose(n -> fails ? Future.<Integer>failedFuture(new IllegalStateException("the handler failed"))
-                : Future.succeededFuture(n)))));
+        int n = i;
+        queued.add(start(context, () -> store.inTransaction(tx -> tx.update(insert, note).compose(rows -> switch (n) {
+          case 4 -> Future.<Integer>failedFuture(new IllegalStateException("the handler failed"));
+          case 6 -> tx.update(refused, note);
+          case 8 -> tx.update(refused, note).recover(e -> Future.succeededFuture(0));
+          default -> Future.succeededFuture(rows);
+        }))));
       }
       locker.commit();
       for (CompletableFuture<Integer> done : blocked) {
         assertThat(await(done)).isEqualTo(1);
       }
       for (int i = 0; i < queued.size(); i++) {
+        CompletableFuture<Integer> outcome = queued.get(i);
         if (i == 4) {
-          CompletableFuture<Integer> failed = queued.get(i);
-          assertThat(assertThrows(ExecutionException.class, () -> await(failed)).getCause())
+          assertThat(assertThrows(ExecutionException.class, () -> await(outcome)).getCause())
               .isInstanceOf(IllegalStateException.class);
+        } else if (i == 6 || i == 8) {
+          assertThat(assertThrows(ExecutionException.class, () -> await(outcome)).getCause())
+              .as("transaction %d", i).isInstanceOf(PgException.class);
         } else {
-          assertThat(await(queued.get(i))).isEqualTo(1);
+          assertThat(await(outcome)).isEqualTo(1);
         }
       }
     }
     try (Connection direct = jdbc()) {
-      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together)).isEqualTo(9);
-      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together + " WHERE note = 'queued-4'")).isZero();
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together)).isEqualTo(7);
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together
+          + " WHERE note IN ('queued-4', 'queued-6', 'queued-8')")).isZero();
       assertThat(countOn(direct, "SELECT COUNT(DISTINCT xid) FROM " + together)).as("transactions committed")
           .isEqualTo(1);
     }

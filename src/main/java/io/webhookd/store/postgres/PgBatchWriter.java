@@ -51,6 +51,7 @@ final class PgBatchWriter<I, O> {
   private final AtomicInteger nextLane = new AtomicInteger();
   private final String what;
   private final boolean transactional;
+  private final boolean retryAlone;
   private final BatchStatement<I, O> statement;
   private final Comparator<I> lockOrder;
   private final int batchSize;
@@ -65,16 +66,19 @@ final class PgBatchWriter<I, O> {
   private volatile boolean closing;
 
   /**
-   * @param transactional whether a batch runs between BEGIN and COMMIT (else autocommit, for a batch
-   *                      written by one statement)
+   * @param what          what is written, for failures and logs ("append", "transaction")
+   * @param transactional whether a batch runs in a transaction of the client's (else as the
+   *                      statement sees to it: autocommit, or a transaction of its own)
+   * @param retryAlone    whether items that failed in a way that succeeds when run again (a
+   *                      deadlock) run again one by one, else together
    * @param lockOrder     the order items are written in, the same in every batch, so that concurrent
    *                      batches (of this or another instance) take row locks in one order and never
    *                      deadlock; null keeps the order they came in
    * @param timeoutMillis how long a batch may take
    * @param maxWaitMillis how long an item may wait for its batch; 0 for as long as it takes
    */
-  PgBatchWriter(Vertx vertx, PgBounded db, String what, boolean transactional, BatchStatement<I, O> statement,
-      Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis,
+  PgBatchWriter(Vertx vertx, PgBounded db, String what, boolean transactional, boolean retryAlone,
+      BatchStatement<I, O> statement, Comparator<I> lockOrder, int batchSize, int maxConcurrentBatches, int capacity, long timeoutMillis,
       long maxWaitMillis) {
     this.db = db;
     this.lanes = new Context[maxConcurrentBatches];
@@ -83,6 +87,7 @@ final class PgBatchWriter<I, O> {
     }
     this.what = what;
     this.transactional = transactional;
+    this.retryAlone = retryAlone;
     this.statement = statement;
     this.lockOrder = lockOrder;
     this.batchSize = batchSize;
@@ -191,8 +196,15 @@ final class PgBatchWriter<I, O> {
       }
       completions.flush();
       if (!again.isEmpty()) {
-        // Once more, on their own, now that the batch that got in their way has ended.
-        run(again, false);
+        // Once more, now that the batch that got in their way has ended: one batch for the items of
+        // a single statement, each item alone for items run one after another, so that they cannot
+        // get in each other's way again. They keep this batch's turn, and take more for a moment.
+        if (retryAlone) {
+          running.addAndGet(again.size() - 1);
+          again.forEach(q -> run(List.of(q), false));
+        } else {
+          run(again, false);
+        }
         return;
       }
       running.decrementAndGet();
@@ -200,9 +212,13 @@ final class PgBatchWriter<I, O> {
     });
   }
 
-  /** Serialization failures and deadlocks succeed when run again. */
+  /**
+   * Serialization failures, deadlocks, and a lock not granted within a batch's lock timeout
+   * ({@link PgSavepointBatch}) succeed when run again.
+   */
   private static boolean retryable(Throwable failure) {
     return failure instanceof PgException pg
-        && ("40001".equals(pg.getSqlState()) || "40P01".equals(pg.getSqlState()));
+        && ("40001".equals(pg.getSqlState()) || "40P01".equals(pg.getSqlState())
+            || "55P03".equals(pg.getSqlState()));
   }
 }

@@ -176,14 +176,14 @@ public final class PgInboxStore implements InboxStore {
     this.commitTimeoutMillis = store.commitTimeout().toMillis();
     this.operationTimeoutMillis = settings.operationTimeout().toMillis();
     int concurrentBatches = Math.max(1, settings.poolSize() / 2);
-    this.appends = new PgBatchWriter<>(vertx, db, "append", false, this::insertEvents,
+    this.appends = new PgBatchWriter<>(vertx, db, "append", false, false, this::insertEvents,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
         store.batchSize(), concurrentBatches, store.queueCapacity(), commitTimeoutMillis, commitTimeoutMillis);
     // A transaction that overruns fails like any lost connection: the handler's event is retried,
     // never taken as processed. Waiting for its turn, it is not overrunning: under load, workers
     // ask for more transactions than the database takes at once, and failing them would only
     // retry their events a minute later.
-    this.transactions = new PgBatchWriter<>(vertx, db, "transaction", true, new PgSavepointBatch(), null,
+    this.transactions = new PgBatchWriter<>(vertx, db, "transaction", false, true, new PgSavepointBatch(), null,
         PgSavepointBatch.MAX_TRANSACTIONS, concurrentBatches, store.queueCapacity(), operationTimeoutMillis, 0);
   }
 

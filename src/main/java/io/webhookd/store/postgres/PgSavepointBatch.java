@@ -12,8 +12,13 @@ import java.util.function.Function;
  * Several transactions run as one: one after another on one connection inside the batch's
  * transaction, each under a savepoint, so that a transaction whose work fails is undone alone
  * (rolled back to its savepoint) while the others commit together. One commit, and one WAL flush,
- * for the batch instead of one per transaction. A transaction alone needs no savepoint: its
- * failure fails the batch, which rolls back.
+ * for the batch instead of one per transaction.
+ *
+ * <p>BEGIN and COMMIT are sent as plain statements, not through the client's transaction API,
+ * which rolls the whole transaction back as soon as any statement fails: here a failed statement
+ * is undone with its own transaction's savepoint. A transaction's work that succeeds although one
+ * of its statements failed (it recovered from the failure) is failed all the same, since
+ * PostgreSQL ignored everything after that statement.
  */
 final class PgSavepointBatch implements PgBatchWriter.BatchStatement<Function<Tx, Future<Object>>, Object> {
 
@@ -24,37 +29,36 @@ final class PgSavepointBatch implements PgBatchWriter.BatchStatement<Function<Tx
    */
   static final int MAX_TRANSACTIONS = 48;
 
+  /**
+   * In a batch, a transaction that would wait for a row another transaction holds gives up after
+   * this long, and runs again on its own once the batch has ended. Waiting, it would hold every
+   * lock its batch took meanwhile: batches that share a row (events of different conversations
+   * about one message or one contact) would queue behind each other, and deadlock in turns, each
+   * deadlock costing PostgreSQL's deadlock timeout (a second) to break.
+   */
+  private static final String BEGIN_WITH_LOCK_TIMEOUT = "BEGIN; SET LOCAL lock_timeout = '100ms'";
   private static final String MARK = "SAVEPOINT tx";
   private static final String RELEASE_AND_MARK = "RELEASE SAVEPOINT tx; SAVEPOINT tx";
   private static final String UNDO = "ROLLBACK TO SAVEPOINT tx";
 
   @Override
   public Future<List<AsyncResult<Object>>> write(SqlConnection conn, List<Function<Tx, Future<Object>>> batch) {
-    Tx tx = new PgTx(conn);
-    if (batch.size() == 1) {
-      return run(batch.get(0), tx).map(result -> List.of(Future.succeededFuture(result)));
-    }
-    return new Run(conn, tx, batch).from(0, false);
-  }
-
-  private static Future<Object> run(Function<Tx, Future<Object>> work, Tx tx) {
-    try {
-      return work.apply(tx);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+    // BEGIN goes out together with the first statement rather than a round trip ahead of it.
+    Future<?> begun = conn.query(batch.size() == 1 ? "BEGIN" : BEGIN_WITH_LOCK_TIMEOUT).execute();
+    Future<List<AsyncResult<Object>>> ran = new Run(conn, batch).from(0, false);
+    return begun.compose(b -> ran).transform(done -> done.succeeded()
+        ? conn.query("COMMIT").execute().map(done.result())
+        : conn.query("ROLLBACK").execute().transform(r -> Future.failedFuture(done.cause())));
   }
 
   /** One batch on its way through its transactions. */
   private static final class Run {
     private final SqlConnection conn;
-    private final Tx tx;
     private final List<Function<Tx, Future<Object>>> batch;
     private final List<AsyncResult<Object>> outcomes;
 
-    Run(SqlConnection conn, Tx tx, List<Function<Tx, Future<Object>>> batch) {
+    Run(SqlConnection conn, List<Function<Tx, Future<Object>>> batch) {
       this.conn = conn;
-      this.tx = tx;
       this.batch = batch;
       this.outcomes = new ArrayList<>(batch.size());
     }
@@ -67,22 +71,37 @@ final class PgSavepointBatch implements PgBatchWriter.BatchStatement<Function<Tx
       if (index == batch.size()) {
         return Future.succeededFuture(outcomes);
       }
+      boolean alone = batch.size() == 1;
       // The savepoint goes out together with the work's first statement rather than a round trip
-      // ahead of it: a connection runs its commands in order.
-      Future<?> mark = marked ? Future.succeededFuture()
+      // ahead of it: a connection runs its commands in order. A transaction alone needs none: its
+      // failure fails the batch, which rolls back.
+      Future<?> mark = marked || alone ? Future.succeededFuture()
           : conn.query(index == 0 ? MARK : RELEASE_AND_MARK).execute();
+      PgTx tx = new PgTx(conn);
       Future<Object> worked = run(batch.get(index), tx);
       return mark.compose(m -> worked.transform(done -> {
-        if (done.succeeded()) {
+        Throwable failure = done.failed() ? done.cause() : tx.failure();
+        if (failure == null) {
           outcomes.add(done);
           return from(index + 1, false);
         }
+        if (alone) {
+          return Future.failedFuture(failure);
+        }
         // Queued behind whatever the work still had in flight, so that is undone too.
         return conn.query(UNDO).execute().compose(undone -> {
-          outcomes.add(done);
+          outcomes.add(Future.failedFuture(failure));
           return from(index + 1, true);
         });
       }));
+    }
+
+    private static Future<Object> run(Function<Tx, Future<Object>> work, Tx tx) {
+      try {
+        return work.apply(tx);
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
     }
   }
 }
