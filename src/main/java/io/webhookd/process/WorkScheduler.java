@@ -25,8 +25,7 @@ import org.slf4j.LoggerFactory;
  * partition (conversation), in the order of the events' own timestamps, different partitions in
  * parallel. It claims when woken by a fresh commit and on a poll timer (for retries that come due,
  * events another instance received, and claims whose lease expired), and keeps its leases alive
- * while it works. A partition whose queue ran dry keeps its lease for a moment, since more of its
- * events are likely to follow, and is given up once idle.
+ * while it works.
  *
  * <p>Events stored already claimed by this instance arrive through {@link WorkIntake} instead: a
  * slot is reserved before the append, so claims and adoptions together never exceed
@@ -38,8 +37,6 @@ import org.slf4j.LoggerFactory;
 public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkScheduler.class);
-  /** How long a partition without work keeps its lease. */
-  private static final long IDLE_RELEASE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final Comparator<InboxEvent> EVENT_ORDER = Comparator
       .comparingLong((InboxEvent e) -> e.event().occurredAt())
       .thenComparingLong(InboxEvent::inboxId);
@@ -54,14 +51,8 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   /** Partitions with an event in a worker; the queue holds their next events. */
   private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
-  /**
-   * Partitions that ran out of work, with when (nanoTime). A partition's lease is kept while more of
-   * its events may come soon, and given up once it has been idle for {@link #IDLE_RELEASE_NANOS}:
-   * renewal keeps every lease of this instance alive, so an idle one must be let go for another
-   * instance to take the conversation; and taking a lease for every event costs a write to take it
-   * and another to give it up.
-   */
-  private final Map<String, Long> drained = new HashMap<>();
+  /** Partitions that ran out of work since the last claim; their leases are given up. */
+  private final Set<String> drained = new HashSet<>();
   /**
    * Claims to give back that the store could not take back yet. Until they are, renewal would keep
    * them alive, so they are tried again before every claim.
@@ -73,7 +64,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   private boolean claimAgain;
   private volatile boolean stopping;
   private boolean claimFailureLogged;
-  private boolean releasing;
 
   public WorkScheduler(InboxStore store, EventDispatcher dispatcher, Settings.Processing settings, String owner) {
     this.store = store;
@@ -85,10 +75,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
   @Override
   public Future<?> start() {
-    vertx.setPeriodic(settings.pollInterval().toMillis(), id -> {
-      releaseIdle(false);
-      claim();
-    });
+    vertx.setPeriodic(settings.pollInterval().toMillis(), id -> claim());
     long renewEvery = Math.max(1, settings.lease().toMillis() / 3);
     vertx.setPeriodic(renewEvery, id -> renew());
     claim();
@@ -106,7 +93,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     return idle.future()
         .timeout(settings.lease().toMillis(), TimeUnit.MILLISECONDS)
         .recover(e -> Future.succeededFuture())
-        .compose(v -> releaseIdle(true));
+        .compose(v -> releaseDrained());
   }
 
   /** A new event was committed: claim soon. Cheap and safe from any thread. */
@@ -178,7 +165,8 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     int limit = Math.min(room, settings.claimBatch());
     // The slots are taken now, so that reservations made while the claim runs cannot overfill.
     free.addAndGet(-limit);
-    store.claim(owner, settings.lease().toMillis(), limit)
+    releaseDrained()
+        .compose(v -> store.claim(owner, settings.lease().toMillis(), limit))
         .onComplete(ar -> {
           claiming = false;
           free.addAndGet(limit - (ar.succeeded() ? ar.result().size() : 0));
@@ -228,7 +216,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     InboxEvent event = queue.poll();
     if (event == null) {
       busy.remove(partition);
-      drained.put(partition, System.nanoTime());
+      drained.add(partition);
       return;
     }
     dispatcher.dispatchAndWait(event).onComplete(ar -> {
@@ -266,31 +254,15 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     }
   }
 
-  /**
-   * Gives up the leases of partitions idle for a while ({@code all}: of every drained partition).
-   * Safe while claims run: the store keeps a lease under which this instance has an event in
-   * processing.
-   */
-  private Future<Void> releaseIdle(boolean all) {
-    if (drained.isEmpty() || (releasing && !all)) {
+  private Future<Void> releaseDrained() {
+    if (drained.isEmpty()) {
       return Future.succeededFuture();
     }
-    long now = System.nanoTime();
-    List<String> partitions = new ArrayList<>();
-    drained.entrySet().removeIf(e -> {
-      boolean idle = all || now - e.getValue() >= IDLE_RELEASE_NANOS;
-      if (idle) {
-        partitions.add(e.getKey());
-      }
-      return idle;
-    });
-    if (partitions.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    releasing = true;
+    List<String> partitions = new ArrayList<>(drained);
+    drained.clear();
     return store.release(owner, partitions).recover(e -> {
       LOG.debug("releasing partition leases failed; they expire by themselves: {}", e.getMessage());
       return Future.succeededFuture();
-    }).andThen(ar -> releasing = false);
+    });
   }
 }

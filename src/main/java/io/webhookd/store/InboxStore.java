@@ -56,17 +56,10 @@ public interface InboxStore {
    */
   Future<Void> abandon(long inboxId, String owner, long dueAt);
 
-  /**
-   * Extends every claim and partition lease {@code owner} holds to now + {@code leaseMillis}. One
-   * with more than half of that still left may be left as it is: call this more often.
-   */
+  /** Extends every claim and partition lease {@code owner} holds to now + {@code leaseMillis}. */
   Future<Void> renew(String owner, long leaseMillis);
 
-  /**
-   * Gives up {@code owner}'s leases on partitions it has no more work for. A lease under which the
-   * owner has an event in processing (claimed meanwhile) is kept, so that this may run while claims
-   * do.
-   */
+  /** Gives up {@code owner}'s leases on partitions it has no more work for. */
   Future<Void> release(String owner, Collection<String> partitionKeys);
 
   /**

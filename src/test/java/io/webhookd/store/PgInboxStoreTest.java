@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgException;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.postgres.PgInboxStore;
@@ -169,92 +168,6 @@ class PgInboxStoreTest extends InboxStoreContract {
 
     assertThat(call(() -> store.claim("owner-b", LEASE, 10))).extracting(InboxEvent::inboxId).containsExactly(next);
     assertThat(partitionLease(PARTITION).string("owner")).isEqualTo("owner-b");
-  }
-
-  /**
-   * A release asked for while the owner has claimed more of the partition's events (the owner
-   * thought it idle) keeps the lease: another owner must not get the conversation meanwhile.
-   */
-  @Test
-  void releaseKeepsALeaseUnderWhichTheOwnerHasAnEventInProcessing() throws Exception {
-    InboxEvent claimed = appendAndClaim("EV-release-busy");
-    call(() -> store.release(OWNER, List.of(PARTITION)));
-    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo(OWNER);
-    call(() -> store.append(event("EV-release-busy-2")));
-    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).isEmpty();
-
-    call(() -> complete(claimed, OWNER));
-    call(() -> store.release(OWNER, List.of(PARTITION)));
-    assertThat(count("SELECT COUNT(*) AS n FROM partition_leases WHERE partition_key = ?", PARTITION)).isZero();
-  }
-
-  /**
-   * While every connection for transactions is busy, the transactions asked for meanwhile wait and
-   * then run together: one database transaction, one commit. Those that fail, in their work or on
-   * a statement, are undone alone.
-   */
-  @Test
-  void transactionsAskedForWhileConnectionsAreBusyShareOneCommit() throws Exception {
-    String locked = "pg_busy_scratch";
-    String together = "pg_together_scratch";
-    try (Connection setup = jdbc(); Statement statement = setup.createStatement()) {
-      statement.execute("CREATE TABLE IF NOT EXISTS " + locked + " (note TEXT)");
-      statement.execute("CREATE TABLE IF NOT EXISTS " + together + " (note TEXT, xid BIGINT)");
-      statement.execute("DELETE FROM " + locked);
-      statement.execute("DELETE FROM " + together);
-    }
-    try (Connection locker = jdbc(); Connection watcher = jdbc()) {
-      locker.setAutoCommit(false);
-      try (Statement statement = locker.createStatement()) {
-        statement.execute("LOCK TABLE " + locked + " IN ACCESS EXCLUSIVE MODE");
-      }
-      // The pool has 4 connections, 2 of them for transactions: both wait for the lock.
-      List<CompletableFuture<Integer>> blocked = new ArrayList<>();
-      for (int i = 0; i < 2; i++) {
-        blocked.add(start(context, () -> store.inTransaction(tx -> tx.update(
-            "INSERT INTO " + locked + " (note) VALUES ('waited')"))));
-      }
-      Poll.until("both transactions waiting for the lock", Duration.ofSeconds(10),
-          () -> countOn(watcher, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
-              + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO " + locked + "%'"), n -> n == 2);
-      // 4 fails in its work, 6 on a statement PostgreSQL refuses, 8 carries on after such a statement.
-      List<CompletableFuture<Integer>> queued = new ArrayList<>();
-      String insert = "INSERT INTO " + together + " (note, xid) VALUES (?, txid_current())";
-      String refused = "INSERT INTO " + together + " (note, xid) VALUES (?, CAST('not a number' AS BIGINT))";
-      for (int i = 0; i < 10; i++) {
-        String note = "queued-" + i;
-        int n = i;
-        queued.add(start(context, () -> store.inTransaction(tx -> tx.update(insert, note).compose(rows -> switch (n) {
-          case 4 -> Future.<Integer>failedFuture(new IllegalStateException("the handler failed"));
-          case 6 -> tx.update(refused, note);
-          case 8 -> tx.update(refused, note).recover(e -> Future.succeededFuture(0));
-          default -> Future.succeededFuture(rows);
-        }))));
-      }
-      locker.commit();
-      for (CompletableFuture<Integer> done : blocked) {
-        assertThat(await(done)).isEqualTo(1);
-      }
-      for (int i = 0; i < queued.size(); i++) {
-        CompletableFuture<Integer> outcome = queued.get(i);
-        if (i == 4) {
-          assertThat(assertThrows(ExecutionException.class, () -> await(outcome)).getCause())
-              .isInstanceOf(IllegalStateException.class);
-        } else if (i == 6 || i == 8) {
-          assertThat(assertThrows(ExecutionException.class, () -> await(outcome)).getCause())
-              .as("transaction %d", i).isInstanceOf(PgException.class);
-        } else {
-          assertThat(await(outcome)).isEqualTo(1);
-        }
-      }
-    }
-    try (Connection direct = jdbc()) {
-      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together)).isEqualTo(7);
-      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + together
-          + " WHERE note IN ('queued-4', 'queued-6', 'queued-8')")).isZero();
-      assertThat(countOn(direct, "SELECT COUNT(DISTINCT xid) FROM " + together)).as("transactions committed")
-          .isEqualTo(1);
-    }
   }
 
   @Test

@@ -1,11 +1,8 @@
 package io.webhookd.store.postgres;
 
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -117,38 +114,12 @@ public final class PgInboxStore implements InboxStore {
         due_at = $1, lease_owner = NULL, lease_until = NULL,
         updated_at = $2
       WHERE id = $3 AND status = 'processing' AND lease_owner = $4""";
-  /**
-   * Renewal never waits for a row lock: a row locked by a transaction in flight (an event being
-   * finished in a batch of handler transactions, a partition being claimed) is left for the next
-   * renewal, well within the lease. Waiting instead, it would lock the owner's rows in no
-   * particular order while such a batch locks some of the same rows in another: a deadlock. Nor
-   * does it touch a lease with more than half of its time left ($3): most claims end long before,
-   * and each row renewed is a row written and locked against the transaction that finishes it.
-   */
-  private static final String RENEW_EVENTS = """
-      UPDATE inbox_events SET lease_until = $1
-      WHERE id IN (SELECT id FROM inbox_events WHERE status = 'processing' AND lease_owner = $2
-                     AND lease_until < $3
-                   FOR UPDATE SKIP LOCKED)""";
-  private static final String RENEW_PARTITIONS = """
-      UPDATE partition_leases SET lease_until = $1
-      WHERE partition_key IN (SELECT partition_key FROM partition_leases WHERE owner = $2 AND lease_until < $3
-                              FOR UPDATE SKIP LOCKED)""";
-  /**
-   * Release runs in a transaction: first the leases are locked (in key order, as claims lock them),
-   * which waits for a claim of those partitions in flight; the delete then reads with a snapshot
-   * taken after it, and keeps a lease under which the owner has an event in processing. So a
-   * partition the owner has just claimed more work of stays its own, whatever the owner believed
-   * when it asked. A claim that comes after the delete leases the partition anew.
-   */
-  private static final String LOCK_RELEASED = """
-      SELECT partition_key FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)
-      ORDER BY partition_key FOR UPDATE""";
-  private static final String RELEASE = """
-      DELETE FROM partition_leases l
-      WHERE owner = $1 AND partition_key = ANY($2)
-        AND NOT EXISTS (SELECT 1 FROM inbox_events e WHERE e.partition_key = l.partition_key
-                        AND e.status = 'processing' AND e.lease_owner = $1)""";
+  private static final String RENEW_EVENTS =
+      "UPDATE inbox_events SET lease_until = $1 WHERE status = 'processing' AND lease_owner = $2";
+  private static final String RENEW_PARTITIONS =
+      "UPDATE partition_leases SET lease_until = $1 WHERE owner = $2";
+  private static final String RELEASE =
+      "DELETE FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)";
   private static final String QUARANTINE = """
       INSERT INTO rejected_requests
         (body_sha256, reason, signature_scheme, content_type, first_seen_at, last_seen_at, times_seen, body)
@@ -156,12 +127,9 @@ public final class PgInboxStore implements InboxStore {
       ON CONFLICT (body_sha256) DO UPDATE
         SET last_seen_at = EXCLUDED.last_seen_at, times_seen = rejected_requests.times_seen + 1""";
 
-  private final Vertx vertx;
   private final Pool pool;
   private final PgBounded db;
   private final PgBatchWriter<WebhookEvent, AppendResult> appends;
-  /** Handler transactions, several committed together while the database is busy. */
-  private final PgBatchWriter<Function<Tx, Future<Object>>, Object> transactions;
   private final String instanceId;
   /** For what the sender waits on (appends, quarantine): its answer must come in time. */
   private final long commitTimeoutMillis;
@@ -169,22 +137,15 @@ public final class PgInboxStore implements InboxStore {
   private final long operationTimeoutMillis;
 
   private PgInboxStore(Vertx vertx, Pool pool, Settings.Postgres settings, Settings.Store store, String instanceId) {
-    this.vertx = vertx;
     this.pool = pool;
     this.db = new PgBounded(vertx, pool);
     this.instanceId = instanceId;
     this.commitTimeoutMillis = store.commitTimeout().toMillis();
     this.operationTimeoutMillis = settings.operationTimeout().toMillis();
     int concurrentBatches = Math.max(1, settings.poolSize() / 2);
-    this.appends = new PgBatchWriter<>(vertx, db, "append", false, false, this::insertEvents,
+    this.appends = new PgBatchWriter<>(db, this::insertEvents,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
-        store.batchSize(), concurrentBatches, store.queueCapacity(), commitTimeoutMillis, commitTimeoutMillis);
-    // A transaction that overruns fails like any lost connection: the handler's event is retried,
-    // never taken as processed. Waiting for its turn, it is not overrunning: under load, workers
-    // ask for more transactions than the database takes at once, and failing them would only
-    // retry their events a minute later.
-    this.transactions = new PgBatchWriter<>(vertx, db, "transaction", false, true, new PgSavepointBatch(), null,
-        PgSavepointBatch.MAX_TRANSACTIONS, concurrentBatches, store.queueCapacity(), operationTimeoutMillis, 0);
+        store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
   }
 
   /**
@@ -219,7 +180,7 @@ public final class PgInboxStore implements InboxStore {
         .migrate();
   }
 
-  private Future<List<AsyncResult<AppendResult>>> insertEvents(SqlConnection conn, List<WebhookEvent> batch) {
+  private Future<List<AppendResult>> insertEvents(SqlConnection conn, List<WebhookEvent> batch) {
     int n = batch.size();
     String[] sources = new String[n];
     String[] eventIds = new String[n];
@@ -250,10 +211,10 @@ public final class PgInboxStore implements InboxStore {
         stored.put(row.getString(1) + '\u0000' + row.getString(2), row.getLong(0));
       }
       // The same event twice in one batch: the first is stored, the second is its duplicate.
-      List<AsyncResult<AppendResult>> results = new ArrayList<>(n);
+      List<AppendResult> results = new ArrayList<>(n);
       for (WebhookEvent event : batch) {
         Long id = stored.remove(event.source() + '\u0000' + event.eventId());
-        results.add(Future.succeededFuture(id != null ? new AppendResult(true, id) : AppendResult.DUPLICATE));
+        results.add(id != null ? new AppendResult(true, id) : AppendResult.DUPLICATE);
       }
       return results;
     });
@@ -268,7 +229,7 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<AppendResult> append(WebhookEvent event) {
-    return appends.write(event).recover(PgInboxStore::unavailable);
+    return appends.write(event);
   }
 
   @Override
@@ -311,8 +272,7 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> renew(String owner, long leaseMillis) {
-    long now = System.currentTimeMillis();
-    Tuple args = Tuple.of(now + leaseMillis, owner, now + leaseMillis / 2);
+    Tuple args = Tuple.of(System.currentTimeMillis() + leaseMillis, owner);
     return db.withConnection(operationTimeoutMillis, "renew", conn -> conn.preparedQuery(RENEW_EVENTS).execute(args)
             .compose(v -> conn.preparedQuery(RENEW_PARTITIONS).execute(args)))
         .mapEmpty();
@@ -321,12 +281,8 @@ public final class PgInboxStore implements InboxStore {
   @Override
   public Future<Void> release(String owner, Collection<String> partitionKeys) {
     Tuple args = Tuple.tuple().addString(owner).addArrayOfString(partitionKeys.toArray(new String[0]));
-    return db.withTransaction(operationTimeoutMillis, "release", conn -> {
-      // Both go out at once; the server runs them in order, the delete once the locks are held.
-      Future<?> locked = conn.preparedQuery(LOCK_RELEASED).execute(args);
-      Future<?> deleted = conn.preparedQuery(RELEASE).execute(args);
-      return locked.compose(v -> deleted);
-    }).mapEmpty();
+    return db.withConnection(operationTimeoutMillis, "release", conn -> conn.preparedQuery(RELEASE).execute(args))
+        .mapEmpty();
   }
 
   @Override
@@ -338,10 +294,10 @@ public final class PgInboxStore implements InboxStore {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
-    // Whatever T is, the batch only passes the result through to this caller.
-    return (Future<T>) transactions.write(tx -> (Future<Object>) work.apply(tx));
+    // A transaction that overruns fails like any lost connection: the handler's event is retried,
+    // never taken as processed.
+    return db.withTransaction(operationTimeoutMillis, "transaction", conn -> work.apply(new PgTx(conn)));
   }
 
   @Override
@@ -351,14 +307,10 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> close() {
-    // The batches end on their own event loops; the caller hears of it on its context.
-    Promise<Void> closed = ((ContextInternal) vertx.getOrCreateContext()).promise();
-    Future.join(appends.close(), transactions.close()).eventually(pool::close).<Void>mapEmpty().onComplete(closed);
-    return closed.future();
+    return appends.close().eventually(pool::close);
   }
 
   private static <T> Future<T> unavailable(Throwable failure) {
-    return Future.failedFuture(failure instanceof StorageUnavailableException ? failure
-        : new StorageUnavailableException("PostgreSQL write failed: " + failure.getMessage(), failure));
+    return Future.failedFuture(new StorageUnavailableException("PostgreSQL write failed: " + failure.getMessage(), failure));
   }
 }

@@ -14,17 +14,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/**
- * A {@link Tx} on one connection inside a transaction. It remembers the first statement that
- * failed: PostgreSQL refuses everything after it until the transaction (or its savepoint) is rolled
- * back, so work that carried on regardless must not be taken as done.
- */
+/** A {@link Tx} on one connection inside {@code pool.withTransaction}. */
 final class PgTx implements Tx {
 
   private static final Map<String, String> NUMBERED = new ConcurrentHashMap<>();
 
   private final SqlConnection connection;
-  private volatile Throwable failure;
 
   PgTx(SqlConnection connection) {
     this.connection = connection;
@@ -32,7 +27,7 @@ final class PgTx implements Tx {
 
   @Override
   public Future<List<SqlRow>> query(String sql, Object... params) {
-    return connection.preparedQuery(numbered(sql)).execute(tuple(params)).onFailure(this::failed).map(rows -> {
+    return connection.preparedQuery(numbered(sql)).execute(tuple(params)).map(rows -> {
       List<SqlRow> result = new ArrayList<>(rows.rowCount());
       for (Row row : rows) {
         Map<String, Object> columns = new HashMap<>();
@@ -47,19 +42,7 @@ final class PgTx implements Tx {
 
   @Override
   public Future<Integer> update(String sql, Object... params) {
-    return connection.preparedQuery(numbered(sql)).execute(tuple(params)).onFailure(this::failed)
-        .map(rows -> rows.rowCount());
-  }
-
-  /** The first statement's failure, or null when every statement succeeded. */
-  Throwable failure() {
-    return failure;
-  }
-
-  private void failed(Throwable cause) {
-    if (failure == null) {
-      failure = cause;
-    }
+    return connection.preparedQuery(numbered(sql)).execute(tuple(params)).map(rows -> rows.rowCount());
   }
 
   private static Tuple tuple(Object... params) {
