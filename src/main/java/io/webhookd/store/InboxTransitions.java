@@ -45,8 +45,11 @@ public final class InboxTransitions {
   /** Processed, or ignored (no handler for its type). */
   public static Future<Void> finish(Tx tx, InboxEvent event, String owner, InboxStatus status, String detail) {
     long now = System.currentTimeMillis();
-    return claimed(tx.update(FINISH, status.dbValue(), now, event.inboxId(), owner), event, owner)
-        .compose(v -> audit(tx, event, status.dbValue(), detail, owner, now));
+    // Both at once, one round trip: should the claim turn out lost, the failure rolls the audit
+    // row back with everything else.
+    Future<Integer> finished = tx.update(FINISH, status.dbValue(), now, event.inboxId(), owner);
+    Future<Void> audited = audit(tx, event, status.dbValue(), detail, owner, now);
+    return claimed(finished, event, owner).compose(v -> audited);
   }
 
   /** Pending again, due at {@code dueAt}, its failure kept. */

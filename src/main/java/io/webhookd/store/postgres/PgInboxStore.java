@@ -71,20 +71,20 @@ public final class PgInboxStore implements InboxStore {
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       SELECT (SELECT id FROM inbox_events WHERE source = $1 AND event_id = $2), $1, $2, $3, 'duplicate', 0, $4, $5""";
   /**
-   * One statement: lease the partitions with due work that are free, expired or
-   * already ours (locked in key order), then take the due events of those partitions with
-   * {@code FOR UPDATE SKIP LOCKED} and audit the claims. $1 owner, $2 lease end, $3 now, $4 limit.
+   * One statement: take the oldest due events (up to $4), lease their partitions where free,
+   * expired or already ours (locked in key order), then claim those of the events whose partition
+   * was leased with {@code FOR UPDATE SKIP LOCKED}, and audit the claims. Its work is bounded by
+   * the limit, however many events wait. $1 owner, $2 lease end, $3 now, $4 limit.
    */
   private static final String CLAIM = """
-      WITH candidates AS (
-        SELECT DISTINCT partition_key FROM (
-          (SELECT partition_key FROM inbox_events
-           WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at, id LIMIT $4)
-          UNION ALL
-          (SELECT partition_key FROM inbox_events
-           WHERE status = 'processing' AND lease_until < $3 LIMIT $4)
-        ) due
-        ORDER BY partition_key
+      WITH due AS (
+        (SELECT id, partition_key FROM inbox_events
+         WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at, id LIMIT $4)
+        UNION ALL
+        (SELECT id, partition_key FROM inbox_events
+         WHERE status = 'processing' AND lease_until < $3 LIMIT $4)
+      ), candidates AS (
+        SELECT DISTINCT partition_key FROM due ORDER BY partition_key
       ), leased AS (
         INSERT INTO partition_leases (partition_key, owner, lease_until)
         SELECT partition_key, $1, $2 FROM candidates
@@ -97,7 +97,7 @@ public final class PgInboxStore implements InboxStore {
         SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
         WHERE id IN (
           SELECT id FROM inbox_events
-          WHERE partition_key IN (SELECT partition_key FROM leased)
+          WHERE id IN (SELECT id FROM due WHERE partition_key IN (SELECT partition_key FROM leased))
             AND ((status = 'pending' AND due_at <= $3) OR (status = 'processing' AND lease_until < $3))
           ORDER BY due_at, id
           LIMIT $4
