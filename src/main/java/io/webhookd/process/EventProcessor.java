@@ -87,7 +87,8 @@ public final class EventProcessor {
           .map(ignored);
     }
     return handler.get().handle(inbox, envelope, tx)
-        .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null).map(result))
+        .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null)
+            .map(result != null ? result : new JsonObject()))
         .compose(faults::beforeCommit);
   }
 
