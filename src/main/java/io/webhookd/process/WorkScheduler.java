@@ -3,15 +3,14 @@ package io.webhookd.process;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.webhookd.config.Settings;
 import io.vertx.core.json.JsonObject;
+import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.Tx;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,15 +56,15 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   private final AtomicBoolean wakePending = new AtomicBoolean();
   /** Processing slots not taken by a claim, an adopted event or a reservation. */
   private final AtomicInteger free;
-  /** The partitions in {@link #busy}, readable from the store's thread. */
-  private final Set<String> busyPartitions = ConcurrentHashMap.newKeySet();
   /** Events being stored claimed, by partition, until they are processed, adopted or given up. */
   private final ConcurrentHashMap<String, Integer> arrivals = new ConcurrentHashMap<>();
-  /** A claim's events are not in {@link #busyPartitions} until it is back: no first attempt meanwhile. */
-  private volatile boolean claimInFlight;
 
-  /** Partitions with an event in a worker; the queue holds their next events. */
-  private final Map<String, PriorityQueue<InboxEvent>> busy = new HashMap<>();
+  /**
+   * Partitions with an event in a worker; the queue holds their next events. Changed on this
+   * verticle's event loop only; concurrent so that a first attempt may look up its partition from
+   * the store's thread (the queues themselves stay on the event loop).
+   */
+  private final Map<String, PriorityQueue<InboxEvent>> busy = new ConcurrentHashMap<>();
   /** Partitions that ran out of work since the last claim; their leases are given up. */
   private final Set<String> drained = new HashSet<>();
   /**
@@ -75,7 +74,11 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   private final Set<Long> toAbandon = new HashSet<>();
   private Promise<Void> idle;
   private int inFlight;
-  private boolean claiming;
+  /**
+   * A claim is under way, until its events are in {@link #busy}. Read by first attempts on the
+   * store's thread: meanwhile they are declined, as the claim's partitions are not known yet.
+   */
+  private volatile boolean claiming;
   private boolean claimAgain;
   private volatile boolean stopping;
   private boolean claimFailureLogged;
@@ -167,7 +170,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     @Override
     public Future<?> run(InboxEvent event, Tx tx) {
       String partition = event.event().partitionKey();
-      if (processor == null || claimInFlight || busyPartitions.contains(partition)
+      if (processor == null || claiming || busy.containsKey(partition)
           || arrivals.getOrDefault(partition, 0) > 1) {
         return null;
       }
@@ -180,7 +183,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
 
     @Override
     public Future<?> failed(InboxEvent event, Throwable cause, Tx tx) {
-      result = null;
       Future<EventProcessor.Failure> recorded = processor.recordFailure(event, cause, tx);
       failure = recorded.succeeded() ? recorded.result() : null;
       return recorded;
@@ -252,7 +254,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
       return;
     }
     claiming = true;
-    claimInFlight = true;
     claimAgain = false;
     int limit = Math.min(room, settings.claimBatch());
     // The slots are taken now, so that reservations made while the claim runs cannot overfill.
@@ -260,13 +261,12 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     releaseDrained()
         .compose(v -> store.claim(owner, settings.lease().toMillis(), limit))
         .onComplete(ar -> {
-          claiming = false;
           free.addAndGet(limit - (ar.succeeded() ? ar.result().size() : 0));
           if (ar.succeeded()) {
             claimFailureLogged = false;
             ar.result().forEach(this::enqueue);
           }
-          claimInFlight = false;
+          claiming = false;
           if (ar.succeeded()) {
             if (ar.result().size() == limit) {
               claimAgain = true;
@@ -304,7 +304,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     queue = new PriorityQueue<>(EVENT_ORDER);
     queue.add(event);
     busy.put(partition, queue);
-    busyPartitions.add(partition);
     next(partition, queue);
   }
 
@@ -312,7 +311,6 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     InboxEvent event = queue.poll();
     if (event == null) {
       busy.remove(partition);
-      busyPartitions.remove(partition);
       drained.add(partition);
       return;
     }

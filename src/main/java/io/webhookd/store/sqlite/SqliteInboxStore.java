@@ -304,16 +304,20 @@ public final class SqliteInboxStore implements InboxStore {
     return new AppendResult(true, event.inboxId(), true, attempted);
   }
 
-  /** The work's future, which must be complete when returned: the work runs on this thread. */
-  private static Future<?> completed(Supplier<Future<?>> work) {
-    Future<?> done;
+  /**
+   * Work given a {@link JdbcTx}, run on this (the writer) thread: its future must be complete when
+   * returned, since nothing can complete it later inside this transaction. A throw is a failure;
+   * null (a declined first attempt) stays null.
+   */
+  private static <T> Future<T> completed(Supplier<Future<T>> work) {
+    Future<T> done;
     try {
       done = work.get();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     if (done != null && !done.isComplete()) {
-      return Future.failedFuture(new IllegalStateException("first attempt work must use only its Tx"));
+      return Future.failedFuture(new IllegalStateException("work given a Tx must use only it"));
     }
     return done;
   }
@@ -431,10 +435,7 @@ public final class SqliteInboxStore implements InboxStore {
   @Override
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
     return writer.submitIsolated(session -> {
-      Future<T> done = work.apply(new JdbcTx(session));
-      if (!done.isComplete()) {
-        throw new IllegalStateException("transaction work must use only its Tx");
-      }
+      Future<T> done = completed(() -> work.apply(new JdbcTx(session)));
       if (done.failed()) {
         throw SqliteWriter.TaskFailure.of(done.cause());
       }
