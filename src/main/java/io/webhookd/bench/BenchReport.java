@@ -105,8 +105,9 @@ public final class BenchReport implements Callable<Integer> {
       failed += totals.getLong("failed");
       long wholeRunErrors = totals.getLong("non_2xx") + totals.getLong("failed") + totals.getLong("unfinished");
       String load = (rateMode
-          ? String.format(Locale.ROOT, "open loop %,.0f req/s, %d conns", r.getDouble("target_rate"),
-              r.getInteger("connections"))
+          ? String.format(Locale.ROOT, "open loop %,.0f req/s, %d conns, after %.0f s warm-up%s", r.getDouble("target_rate"),
+              r.getInteger("connections"), r.getDouble("warmup_s"),
+              r.getBoolean("steady_at_start", true) ? "" : " (never steady)")
           : String.format(Locale.ROOT, "closed loop, %d conns", r.getInteger("connections")))
           + ", " + r.getString("event_type", "message.received");
       String errorText = measured.getLong("errors") + " / " + wholeRunErrors;

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 
@@ -33,17 +34,18 @@ final class Lane {
 
   /**
    * The run's time line ({@code timeLine}: start, measure start, measure end, in
-   * {@link System#nanoTime()} terms, set before the first send) and its shared counters.
+   * {@link System#nanoTime()} terms, set before the first send; the window may be moved later while
+   * it still lies ahead, never once it has begun) and its shared counters.
    */
-  record Run(long[] timeLine, long maxRequests, AtomicLong sequence,
+  record Run(AtomicLongArray timeLine, long maxRequests, AtomicLong sequence,
       AtomicLong inFlight, LongAdder acknowledged, LongAdder failed) {
 
     long measureEnd() {
-      return timeLine[2];
+      return timeLine.get(2);
     }
 
     boolean measured(long intendedNanos) {
-      return intendedNanos >= timeLine[1] && intendedNanos < timeLine[2];
+      return intendedNanos >= timeLine.get(1) && intendedNanos < timeLine.get(2);
     }
   }
 

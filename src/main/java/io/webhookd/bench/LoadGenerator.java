@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine;
@@ -34,6 +35,12 @@ import picocli.CommandLine.Option;
  * Every request is a distinct, validly signed OpenPhone legacy {@code message.received} event. The
  * run is bounded by {@code --warmup + --duration} (and {@code --max-requests}), then waits at most
  * {@code --timeout} for the answers in flight, and stops by itself. Sends only to loopback.
+ *
+ * <p>In rate mode {@code --settle} lets the warm-up run on until the answers keep pace with the
+ * schedule: a fresh generator JVM competes for the cores with the server while its own code is
+ * compiled, so the first seconds of a phase can build a queue that then takes seconds to drain, and
+ * a window that began on a fixed clock would measure that start-up instead of the steady rate. The
+ * warm-up actually used, and whether the answers did catch up, are in the report.
  */
 @Command(
     name = "LoadGenerator",
@@ -49,6 +56,7 @@ public final class LoadGenerator implements Callable<Integer> {
   /** Presigned signatures must stay inside the server's 5 minute window until the last send. */
   static final Duration PRESIGN_WINDOW = Duration.ofSeconds(240);
   static final int MAX_PRESIGNED = 5_000_000;
+  private static final long SETTLE_STEP = TimeUnit.SECONDS.toNanos(1);
 
   enum Mode { max, rate }
 
@@ -77,6 +85,11 @@ public final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--warmup", converter = DurationConverter.class,
       description = "Unmeasured load before it, same mode (default: 5s).")
   Duration warmup = Duration.ofSeconds(5);
+
+  @Option(names = "--settle", converter = DurationConverter.class,
+      description = "Rate mode: after --warmup, warm up longer (at most this much) until no more than "
+          + "50 ms of the schedule is in flight at two one-second marks in a row (default: 0s, off).")
+  Duration settle = Duration.ZERO;
 
   @Option(names = "--connections",
       description = "Connections; in max mode also the requests in flight (default: ${DEFAULT-VALUE}).")
@@ -129,7 +142,7 @@ public final class LoadGenerator implements Callable<Integer> {
       System.err.println("LoadGenerator: " + problem);
       return 2;
     }
-    long totalNanos = warmup.toNanos() + duration.toNanos();
+    long totalNanos = warmup.toNanos() + settle.toNanos() + duration.toNanos();
     long planned = mode == Mode.rate
         ? Math.min(maxRequests, (long) Math.ceil(rate * totalNanos / 1e9))
         : Math.min(maxRequests, (long) Math.ceil((double) expectedRate * totalNanos / 1e9));
@@ -151,7 +164,7 @@ public final class LoadGenerator implements Callable<Integer> {
 
   private Integer run(Vertx vertx, SyntheticEvents events, long planned) throws Exception {
     // The time line is fixed once the lanes are primed; the run refers to it through this holder.
-    long[] timeLine = new long[3];
+    AtomicLongArray timeLine = new AtomicLongArray(3);
     Lane.Run run = new Lane.Run(timeLine, maxRequests, new AtomicLong(), new AtomicLong(),
         new LongAdder(), new LongAdder());
     List<Lane> lanes = new ArrayList<>();
@@ -175,9 +188,15 @@ public final class LoadGenerator implements Callable<Integer> {
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
     long measureStart = start + warmup.toNanos();
     long measureEnd = measureStart + duration.toNanos();
-    timeLine[0] = start;
-    timeLine[1] = measureStart;
-    timeLine[2] = measureEnd;
+    long latestMeasureStart = measureStart + settle.toNanos();
+    // Steady: no more than 50 ms of the schedule in flight.
+    long steadyInFlight = Math.max(1, (long) (rate * 0.05));
+    long previousInFlight = Long.MAX_VALUE;
+    boolean settling = mode == Mode.rate && !settle.isZero();
+    boolean settled = !settling;
+    timeLine.set(0, start);
+    timeLine.set(1, measureStart);
+    timeLine.set(2, measureEnd);
 
     Pacer pacer = null;
     LockSupport.parkNanos(start - System.nanoTime());
@@ -187,7 +206,7 @@ public final class LoadGenerator implements Callable<Integer> {
         lanes.get(i).startUsers(share);
       }
     } else {
-      pacer = new Pacer(lanes, new Lane.Schedule(start, 1e9 / rate, planned));
+      pacer = new Pacer(lanes, new Lane.Schedule(start, 1e9 / rate, planned), run);
       pacer.start();
     }
 
@@ -220,9 +239,22 @@ public final class LoadGenerator implements Callable<Integer> {
       if (now >= nextTick) {
         long acked = run.acknowledged().sum();
         long failed = run.failed().sum();
+        long inFlight = run.inFlight().get();
         progress("%5.1f s %-7s 2xx/s %,8d  errors/s %,6d  in flight %,6d", (now - start) / 1e9,
-            now < measureStart ? "warmup" : "measure", acked - lastAcked, failed - lastFailed,
-            run.inFlight().get());
+            now < measureStart ? "warmup" : "measure", acked - lastAcked, failed - lastFailed, inFlight);
+        boolean steady = inFlight <= steadyInFlight && previousInFlight <= steadyInFlight;
+        previousInFlight = inFlight;
+        // Decided a mark ahead, while the window still lies ahead: no answer counted so far changes side.
+        if (settling && generatorBefore == null && measureStart - now <= SETTLE_STEP) {
+          settled = steady;
+        }
+        if (settling && generatorBefore == null && !steady && measureStart - now <= SETTLE_STEP
+            && measureStart + SETTLE_STEP <= latestMeasureStart) {
+          measureStart += SETTLE_STEP;
+          measureEnd += SETTLE_STEP;
+          timeLine.set(2, measureEnd);
+          timeLine.set(1, measureStart);
+        }
         lastAcked = acked;
         lastFailed = failed;
         nextTick += TimeUnit.SECONDS.toNanos(1);
@@ -247,7 +279,8 @@ public final class LoadGenerator implements Callable<Integer> {
     for (HttpClient client : clients) {
       client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    RunReport report = new RunReport(this, events, planned, results, unfinished,
+    RunReport report = new RunReport(this, new RunReport.Warmup((measureStart - start) / 1e9, settled),
+        events, planned, results, unfinished,
         pacer == null ? null : pacer.lag(), generatorBefore, generatorAfter, serverBefore, serverAfter,
         ProcessSample.cores(machineBefore, machineAfter), ProcessSample.cores(backendsBefore, backendsAfter));
     if (json) {
@@ -295,8 +328,14 @@ public final class LoadGenerator implements Callable<Integer> {
     if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(2)) > 0) {
       return "--timeout must be between 100ms and 2m";
     }
-    if (presign && warmup.plus(duration).compareTo(PRESIGN_WINDOW) > 0) {
-      return "presigned signatures would leave the server's 5 minute window: keep --warmup + --duration"
+    if (settle.isNegative() || settle.compareTo(Duration.ofMinutes(5)) > 0) {
+      return "--settle must be between 0s and 5m";
+    }
+    if (!settle.isZero() && mode != Mode.rate) {
+      return "--settle applies to rate mode only";
+    }
+    if (presign && warmup.plus(settle).plus(duration).compareTo(PRESIGN_WINDOW) > 0) {
+      return "presigned signatures would leave the server's 5 minute window: keep --warmup + --settle + --duration"
           + " <= " + PRESIGN_WINDOW.toSeconds() + "s, or pass --no-presign";
     }
     if (rate <= 0 || rate > 1_000_000) {

@@ -8,14 +8,16 @@ final class Pacer extends Thread {
 
   private final List<Lane> lanes;
   private final Lane.Schedule schedule;
+  private final Lane.Run run;
   private volatile long maxLagNanos;
   private volatile double meanLagNanos;
 
-  Pacer(List<Lane> lanes, Lane.Schedule schedule) {
+  Pacer(List<Lane> lanes, Lane.Schedule schedule, Lane.Run run) {
     super("loadgen-pacer");
     setDaemon(true);
     this.lanes = lanes;
     this.schedule = schedule;
+    this.run = run;
   }
 
   @Override
@@ -25,7 +27,8 @@ final class Pacer extends Thread {
     double lagSum = 0;
     long maxLag = 0;
     int n = lanes.size();
-    while (next < schedule.total()) {
+    // The schedule is planned for the longest warm-up; the run ends with its measured window.
+    while (next < schedule.total() && schedule.intended(next) < run.measureEnd()) {
       long now = System.nanoTime();
       long due = schedule.dueAt(now);
       if (due > next) {

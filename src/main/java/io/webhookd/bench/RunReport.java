@@ -12,7 +12,12 @@ import org.HdrHistogram.Histogram;
 /** The figures of one load generator run, as text for people and JSON for scripts. */
 final class RunReport {
 
+  /** The warm-up the run had (longer than {@code --warmup} when it settled), and whether the answers caught up. */
+  record Warmup(double seconds, boolean steady) {
+  }
+
   private final LoadGenerator options;
+  private final Warmup warmup;
   private final SyntheticEvents events;
   private final long planned;
   private final Histogram latency = new Histogram(Lane.HIGHEST_NANOS, 3);
@@ -35,11 +40,12 @@ final class RunReport {
   private final double backendCores;
   private final long serverDiskWrites;
 
-  RunReport(LoadGenerator options, SyntheticEvents events, long planned, List<Lane.Result> lanes,
+  RunReport(LoadGenerator options, Warmup warmup, SyntheticEvents events, long planned, List<Lane.Result> lanes,
       long unfinished, double[] pacerLag,
       ProcessSample generatorBefore, ProcessSample generatorAfter,
       ProcessSample serverBefore, ProcessSample serverAfter, double machineCores, double backendCores) {
     this.options = options;
+    this.warmup = warmup;
     this.events = events;
     this.planned = planned;
     for (Lane.Result lane : lanes) {
@@ -96,7 +102,8 @@ final class RunReport {
         .put("event_type", options.eventType)
         .put("connections", options.connections)
         .put("threads", options.threads)
-        .put("warmup_s", options.warmup.toMillis() / 1000.0)
+        .put("warmup_s", warmup.seconds())
+        .put("steady_at_start", warmup.steady())
         .put("duration_s", seconds());
     if (options.mode == LoadGenerator.Mode.rate) {
       json.put("target_rate", options.rate);
@@ -164,9 +171,11 @@ final class RunReport {
   String toText() {
     StringBuilder out = new StringBuilder();
     boolean rate = options.mode == LoadGenerator.Mode.rate;
-    line(out, "mode %s%s, %s, %d connections, %d generator thread(s), %s warmup + %s measured",
+    line(out, "mode %s%s, %s, %d connections, %d generator thread(s), %s warmup%s + %s measured",
         options.mode, rate ? String.format(Locale.ROOT, " at %,.0f req/s", options.rate) : "", options.eventType,
-        options.connections, options.threads, pretty(options.warmup.toMillis()), pretty(options.duration.toMillis()));
+        options.connections, options.threads, pretty(Math.round(warmup.seconds() * 1000)),
+        options.settle.isZero() ? "" : warmup.steady() ? " (until steady)" : " (never steady: measured anyway)",
+        pretty(options.duration.toMillis()));
     line(out, "  measured requests   %,d (%,.0f req/s), acknowledged 2xx %,d (%,.0f/s), errors %,d",
         measured, measured / seconds(), measuredAcknowledged, measuredAcknowledged / seconds(), measuredErrors);
     line(out, "  latency (ms, from %s): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f",
