@@ -152,6 +152,6 @@ public record Settings(
     }
   }
 
-  /** SQLite's {@code PRAGMA synchronous}; FULL syncs the WAL on every commit. */
+  /** Durability of SQLite commits; FULL syncs the WAL after every commit before it is answered. */
   public enum SqliteSynchronous { FULL, NORMAL }
 }

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * The one thread that owns the SQLite connection. Callers queue tasks; the thread takes every task
  * waiting (up to the batch size, optionally lingering a moment for more), runs them in one
  * transaction and commits once, so concurrent requests share one fsync (group commit). Results are
- * handed back on each caller's Vert.x context, so JDBC never runs on an event loop.
+ * handed back on each caller's Vert.x context, so JDBC never runs on an event loop. With a
+ * {@link WalSyncer} they are handed back once the commit is on disk, the sync running on a thread
+ * of its own while this one goes on with the next batch.
  */
 final class SqliteWriter {
 
@@ -74,6 +76,8 @@ final class SqliteWriter {
   private static final Queued<Void> STOP = new Queued<>(s -> null, null, null, false);
 
   private final Connection connection;
+  /** Null when each commit syncs itself (or nothing waits for the disk). */
+  private final WalSyncer syncer;
   private final Session session;
   private final BlockingQueue<Queued<?>> queue;
   private final int batchSize;
@@ -82,8 +86,10 @@ final class SqliteWriter {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean accepting = true;
 
-  SqliteWriter(Connection connection, int batchSize, Duration linger, int queueCapacity) throws SQLException {
+  SqliteWriter(Connection connection, WalSyncer syncer, int batchSize, Duration linger, int queueCapacity)
+      throws SQLException {
     this.connection = connection;
+    this.syncer = syncer;
     // Transactions are begun and ended by hand: with JDBC's autocommit off the driver would begin
     // the next (immediate) transaction as soon as one commits, holding the write lock between
     // batches and locking out other processes such as the operator CLI.
@@ -97,6 +103,9 @@ final class SqliteWriter {
   }
 
   void start() {
+    if (syncer != null) {
+      syncer.start();
+    }
     thread.start();
   }
 
@@ -152,6 +161,10 @@ final class SqliteWriter {
     } finally {
       accepting = false;
       failQueued();
+      if (syncer != null) {
+        // What was committed is answered once synced, before the connection goes.
+        syncer.close();
+      }
       session.closeStatements();
       try {
         connection.close();
@@ -240,8 +253,20 @@ final class SqliteWriter {
       LOG.error("SQLite commit failed: {}", e.getMessage());
       StorageUnavailableException failure = new StorageUnavailableException("SQLite write failed", e);
       Arrays.fill(failures, failure);
+      deliver(batch, results, failures);
+      return;
     }
-    deliver(batch, results, failures);
+    if (syncer == null) {
+      deliver(batch, results, failures);
+      return;
+    }
+    List<Queued<?>> committed = List.copyOf(batch);
+    syncer.afterCommit(() -> deliver(committed, results, failures), lost -> {
+      StorageUnavailableException failure = new StorageUnavailableException("SQLite WAL sync failed", lost);
+      Throwable[] all = new Throwable[committed.size()];
+      Arrays.fill(all, failure);
+      deliver(committed, new Object[committed.size()], all);
+    });
   }
 
   /** Carries a task's own failure (not a storage failure) out of the task unchanged. */
