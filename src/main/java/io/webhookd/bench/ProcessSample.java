@@ -6,8 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). */
-record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
+/**
+ * CPU time and memory of a process at one instant (Linux /proc, or this JVM's own counters). The
+ * chaos runner uses it too, for the share of the machine its runs took.
+ */
+public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
 
   static ProcessSample ofThisJvm() {
     long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
@@ -23,9 +26,7 @@ record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long 
       return null;
     }
     try {
-      String stat = Files.readString(Path.of("/proc", pid.toString(), "stat"));
-      // Fields after the command name (which may hold spaces), counted from field 3.
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] f = statFields(Path.of("/proc", pid.toString(), "stat"));
       long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
       long rss = -1;
       long hwm = -1;
@@ -55,6 +56,27 @@ record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long 
     }
   }
 
+  /**
+   * This process's CPU time together with that of the children it started and reaped (a child
+   * counts once it has exited and been waited for); null without /proc.
+   */
+  public static ProcessSample ofThisProcessAndReapedChildren() {
+    try {
+      String[] f = statFields(Path.of("/proc/self/stat"));
+      // utime, stime, cutime, cstime
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+      return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, -1, -1, -1);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The fields of a /proc/PID/stat after the command name (which may hold spaces), from field 3 on. */
+  private static String[] statFields(Path stat) throws IOException {
+    String line = Files.readString(stat);
+    return line.substring(line.lastIndexOf(')') + 2).trim().split("\\s+");
+  }
+
   /** The CPU time of several processes together (those still running), or null when none is. */
   static ProcessSample ofAll(List<Long> pids) {
     if (pids == null || pids.isEmpty()) {
@@ -73,7 +95,7 @@ record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long 
   }
 
   /** CPU time spent by the whole machine (all processes, user + system + irq), or null. */
-  static ProcessSample ofMachine() {
+  public static ProcessSample ofMachine() {
     try {
       String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
       long busy = 0;
@@ -102,7 +124,7 @@ record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long 
   }
 
   /** Cores busy on average between two samples. */
-  static double cores(ProcessSample before, ProcessSample after) {
+  public static double cores(ProcessSample before, ProcessSample after) {
     if (before == null || after == null || before.cpuNanos() < 0 || after.cpuNanos() < 0) {
       return Double.NaN;
     }
