@@ -1,7 +1,7 @@
 package io.webhookd.hardening;
 
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.webhookd.testing.JsonAnswer;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -48,17 +48,12 @@ final class RawHttp implements AutoCloseable {
     }
 
     JsonObject json() {
-      try {
-        return new JsonObject(text());
-      } catch (DecodeException e) {
-        throw new AssertionError("answer " + status + " is not a JSON object: " + this, e);
-      }
+      return JsonAnswer.parse(status, text(), this);
     }
 
     /** {@code error} of an error body, {@code status} of a success body. */
     String code() {
-      JsonObject json = json();
-      return json.containsKey("error") ? json.getString("error") : json.getString("status");
+      return JsonAnswer.code(json());
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.webhookd.it;
 
 import io.vertx.core.MultiMap;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.webhookd.testing.JsonAnswer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
@@ -33,17 +33,12 @@ final class WebhookClient {
   record Answer(int status, String contentType, String body) {
 
     JsonObject json() {
-      try {
-        return new JsonObject(body);
-      } catch (DecodeException e) {
-        throw new AssertionError("answer " + status + " is not a JSON object: " + body, e);
-      }
+      return JsonAnswer.parse(status, body, body);
     }
 
     /** {@code status} of a 200 answer, {@code error} of an error answer. */
     String code() {
-      JsonObject json = json();
-      return json.containsKey("error") ? json.getString("error") : json.getString("status");
+      return JsonAnswer.code(json());
     }
 
     boolean leaksInternals() {

@@ -1,11 +1,11 @@
 package io.webhookd.observe;
 
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.testing.InProcessServer;
 import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
+import io.webhookd.testing.JsonAnswer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -34,17 +34,12 @@ final class ObservedServer implements AutoCloseable {
   /** One HTTP answer. */
   record Reply(int status, String body) {
     JsonObject json() {
-      try {
-        return new JsonObject(body);
-      } catch (DecodeException e) {
-        throw new AssertionError("answer " + status + " is not a JSON object: " + body, e);
-      }
+      return JsonAnswer.parse(status, body, body);
     }
 
     /** {@code status} of a 200 answer, {@code error} of an error answer. */
     String code() {
-      JsonObject json = json();
-      return json.containsKey("error") ? json.getString("error") : json.getString("status");
+      return JsonAnswer.code(json());
     }
 
     @Override
