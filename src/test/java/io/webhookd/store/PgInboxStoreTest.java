@@ -151,6 +151,38 @@ class PgInboxStoreTest extends InboxStoreContract {
   }
 
   /**
+   * A claim can lease a partition without taking any of its events (here its limit of one takes an
+   * expired claim of partition A, while B's pending event was a candidate too). Renewal keeps A,
+   * where the owner holds an event, and lets B lapse, so another owner gets B's event.
+   */
+  @Test
+  void renewKeepsOnlyPartitionsInWhichTheOwnerHoldsAClaimedEvent() throws Exception {
+    String a = "conversation:renew-A";
+    String b = "conversation:renew-B";
+    call(() -> store.append(event("EV-renew-a", a)));
+    assertThat(call(() -> store.claim("owner-gone", 1, 10))).hasSize(1);
+    call(() -> store.append(event("EV-renew-b", b)));
+    long goneUntil = partitionLease(a).longValue("lease_until");
+    eventually(() -> Future.succeededFuture(System.currentTimeMillis()), now -> now > goneUntil,
+        Duration.ofSeconds(5));
+
+    long shortLease = 1_000;
+    assertThat(call(() -> store.claim(OWNER, shortLease, 1))).extracting(e -> e.event().eventId())
+        .containsExactly("EV-renew-a");
+    assertThat(partitionLease(b).string("owner")).as("precondition: B leased without its event").isEqualTo(OWNER);
+    long bLeasedUntil = partitionLease(b).longValue("lease_until");
+
+    long before = System.currentTimeMillis();
+    call(() -> store.renew(OWNER, LEASE));
+
+    assertThat(partitionLease(a).longValue("lease_until")).isGreaterThanOrEqualTo(before + LEASE);
+    assertThat(partitionLease(b).longValue("lease_until")).as("B not renewed").isEqualTo(bLeasedUntil);
+    List<InboxEvent> taken = eventually(() -> store.claim("owner-b", LEASE, 10), r -> !r.isEmpty(),
+        Duration.ofSeconds(10));
+    assertThat(taken).extracting(e -> e.event().eventId()).containsExactly("EV-renew-b");
+  }
+
+  /**
    * The owner that finished a partition's events still leases the partition, so its next event
    * waits for that owner; once released, another owner claims it at once.
    */

@@ -116,8 +116,15 @@ public final class PgInboxStore implements InboxStore {
       WHERE id = $3 AND status = 'processing' AND lease_owner = $4""";
   private static final String RENEW_EVENTS =
       "UPDATE inbox_events SET lease_until = $1 WHERE status = 'processing' AND lease_owner = $2";
-  private static final String RENEW_PARTITIONS =
-      "UPDATE partition_leases SET lease_until = $1 WHERE owner = $2";
+  /**
+   * Only partitions in which the owner holds a claimed event: a claim may lease partitions whose
+   * events it then did not take (its limit, or rows another claim had locked), and an owner that
+   * does not know it holds those must let them lapse rather than keep them from everyone else.
+   */
+  private static final String RENEW_PARTITIONS = """
+      UPDATE partition_leases SET lease_until = $1
+      WHERE owner = $2
+        AND partition_key IN (SELECT partition_key FROM inbox_events WHERE status = 'processing' AND lease_owner = $2)""";
   private static final String RELEASE =
       "DELETE FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)";
   private static final String QUARANTINE = """
