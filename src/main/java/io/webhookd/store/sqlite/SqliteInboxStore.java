@@ -130,8 +130,9 @@ public final class SqliteInboxStore implements InboxStore {
   public static SqliteInboxStore open(Path dataDir, Settings.Store settings, String instanceId,
       boolean takeOverOrphans) throws IOException, SQLException {
     Files.createDirectories(dataDir);
-    String url = "jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath();
-    if (!Files.exists(dataDir.resolve(FILE_NAME))) {
+    Path database = dataDir.resolve(FILE_NAME).toAbsolutePath();
+    String url = "jdbc:sqlite:" + database;
+    if (!Files.exists(database)) {
       create(url, settings.sqlitePageSize());
     }
     migrate(url);
@@ -171,9 +172,9 @@ public final class SqliteInboxStore implements InboxStore {
         backlog = rs.next() && rs.getInt(1) == 1;
       }
     }
-    SqliteWriter writer = new SqliteWriter(connection,
-        syncOwnCommits ? new WalSyncer(new WalSyncer.WalFile(dataDir.resolve(FILE_NAME))) : null,
-        settings.batchSize(), settings.batchDelay(), settings.queueCapacity());
+    WalSyncer syncer = syncOwnCommits ? new WalSyncer(new WalSyncer.WalFile(database)) : null;
+    SqliteWriter writer = new SqliteWriter(connection, syncer, settings.batchSize(), settings.batchDelay(),
+        settings.queueCapacity());
     writer.start();
     if (checkpointer != null) {
       checkpointer.start();
