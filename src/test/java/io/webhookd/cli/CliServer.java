@@ -3,7 +3,6 @@ package io.webhookd.cli;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.config.Settings;
-import io.webhookd.config.SettingsLoader;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.ingest.IngestVerticle;
 import io.webhookd.process.EventHandler;
@@ -42,12 +41,10 @@ final class CliServer implements AutoCloseable {
   /** Starts the service on {@code config}'s store with {@link InProcessServer#defaults()} on top. */
   static CliServer start(Path config, HandlerRegistry handlers) throws Exception {
     Map<String, String> env = new HashMap<>(InProcessServer.defaults());
-    env.put("WEBHOOKD_HTTP_PORT", Integer.toString(InProcessServer.freePort()));
-    env.put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(InProcessServer.freePort()));
     env.put("WEBHOOKD_OPENPHONE_SECRETS", SECRET);
     env.put("WEBHOOKD_PROCESS_INSTANCE_ID", "cli-test-server-" + UUID.randomUUID().toString().substring(0, 8));
-    Settings settings = SettingsLoader.load(config, env);
-    return new CliServer(settings, WebhookdServer.start(settings, handlers));
+    InProcessServer.Started started = InProcessServer.startOnFreePorts(config, env, handlers);
+    return new CliServer(started.settings(), started.server());
   }
 
   URI webhookUri() {

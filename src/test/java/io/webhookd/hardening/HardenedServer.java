@@ -2,7 +2,6 @@ package io.webhookd.hardening;
 
 import io.vertx.core.json.JsonObject;
 import io.webhookd.config.Settings;
-import io.webhookd.config.SettingsLoader;
 import io.webhookd.ingest.IngestVerticle;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.server.WebhookdServer;
@@ -68,8 +67,6 @@ final class HardenedServer implements AutoCloseable {
   static HardenedServer start(Path workDir, Map<String, String> overrides, HandlerRegistry handlers) throws Exception {
     Map<String, String> env = new LinkedHashMap<>(InProcessServer.defaults());
     env.put("WEBHOOKD_DATA_DIR", workDir.resolve("data").toString());
-    env.put("WEBHOOKD_HTTP_PORT", Integer.toString(InProcessServer.freePort()));
-    env.put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(InProcessServer.freePort()));
     String secret = null;
     if (!overrides.containsKey("WEBHOOKD_OPENPHONE_SECRETS") && !overrides.containsKey("WEBHOOKD_OPENPHONE_SECRETS_FILE")) {
       secret = TestSigner.newOpenPhoneSecret();
@@ -78,8 +75,8 @@ final class HardenedServer implements AutoCloseable {
     env.putAll(overrides);
     Path config = workDir.resolve("webhookd-test.yaml");
     Files.writeString(config, "");
-    Settings settings = SettingsLoader.load(config, env);
-    return new HardenedServer(workDir, settings, secret, WebhookdServer.start(settings, handlers));
+    InProcessServer.Started started = InProcessServer.startOnFreePorts(config, env, handlers);
+    return new HardenedServer(workDir, started.settings(), secret, started.server());
   }
 
   Settings settings() {

@@ -8,6 +8,7 @@ import io.webhookd.server.WebhookdServer;
 import io.webhookd.store.sqlite.SqliteInboxStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -113,12 +114,48 @@ public final class InProcessServer implements AutoCloseable {
     env.putAll(overrides);
     env.putAll(moreOverrides);
     env.put("WEBHOOKD_DATA_DIR", dataDir.toString());
-    env.put("WEBHOOKD_HTTP_PORT", Integer.toString(freePort()));
-    env.put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePort()));
     env.put("WEBHOOKD_OPENPHONE_SECRETS", secret);
-    Settings loaded = SettingsLoader.load(configFile, env);
-    server = WebhookdServer.start(loaded, handlers);
-    settings = loaded;
+    Started started = startOnFreePorts(configFile, env, handlers);
+    server = started.server();
+    settings = started.settings();
+  }
+
+  /** The settings a service was started with, and the service. */
+  public record Started(Settings settings, WebhookdServer server) {
+  }
+
+  /**
+   * Starts the service with {@code env} on {@code configFile}, its HTTP and management ports free
+   * ones. A port found free can be taken before the server binds it (by an outgoing connection's
+   * ephemeral port, or another process's test); the failed start has cleaned up, so other ports
+   * are tried.
+   */
+  public static Started startOnFreePorts(Path configFile, Map<String, String> env, HandlerRegistry handlers)
+      throws Exception {
+    Map<String, String> all = new HashMap<>(env);
+    for (int attempt = 1; ; attempt++) {
+      all.put("WEBHOOKD_HTTP_PORT", Integer.toString(freePort()));
+      all.put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePort()));
+      Settings loaded = SettingsLoader.load(configFile, all);
+      try {
+        return new Started(loaded, WebhookdServer.start(loaded, handlers));
+      } catch (Exception e) {
+        if (attempt == BIND_ATTEMPTS || !portTaken(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int BIND_ATTEMPTS = 3;
+
+  private static boolean portTaken(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof BindException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Graceful stop (blocking); does nothing when not running. */
