@@ -128,10 +128,11 @@ final class WalSyncer {
   }
 
   private void sync(List<Waiting> batch) {
-    IOException failure = null;
+    Exception failure = null;
     try {
       force.force();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // Whatever went wrong, these answers are not known to be durable; the thread goes on.
       failure = e;
     }
     if (failure == null) {

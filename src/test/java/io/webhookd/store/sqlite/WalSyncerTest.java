@@ -34,6 +34,7 @@ class WalSyncerTest {
     final CountDownLatch started = new CountDownLatch(1);
     final AtomicInteger completed = new AtomicInteger();
     volatile boolean failNext;
+    volatile RuntimeException throwNext;
 
     @Override
     public void force() throws IOException {
@@ -49,6 +50,11 @@ class WalSyncerTest {
       if (failNext) {
         failNext = false;
         throw new IOException("EIO");
+      }
+      RuntimeException unchecked = throwNext;
+      if (unchecked != null) {
+        throwNext = null;
+        throw unchecked;
       }
       completed.incrementAndGet();
     }
@@ -107,6 +113,23 @@ class WalSyncerTest {
 
     assertThat(lost).failsWithin(Duration.ofSeconds(WAIT_SECONDS)).withThrowableThat()
         .havingRootCause().isInstanceOf(IOException.class).withMessage("EIO");
+
+    CompletableFuture<Void> later = new CompletableFuture<>();
+    syncer.afterCommit(() -> later.complete(null), later::completeExceptionally);
+    disk.allowed.release();
+    assertThat(later).succeedsWithin(Duration.ofSeconds(WAIT_SECONDS));
+  }
+
+  @Test
+  void anUncheckedFailureOfTheSyncFailsItsAnswersAndTheSyncerGoesOn() throws Exception {
+    syncer.start();
+    disk.throwNext = new IllegalStateException("channel gone");
+    CompletableFuture<Void> lost = new CompletableFuture<>();
+    syncer.afterCommit(() -> lost.complete(null), lost::completeExceptionally);
+    disk.allowed.release();
+
+    assertThat(lost).failsWithin(Duration.ofSeconds(WAIT_SECONDS)).withThrowableThat()
+        .havingRootCause().isInstanceOf(IllegalStateException.class);
 
     CompletableFuture<Void> later = new CompletableFuture<>();
     syncer.afterCommit(() -> later.complete(null), later::completeExceptionally);
