@@ -163,7 +163,8 @@ public final class LoadGenerator implements Callable<Integer> {
   }
 
   private Integer run(Vertx vertx, SyntheticEvents events, long planned) throws Exception {
-    // The time line is fixed once the lanes are primed; the run refers to it through this holder.
+    // The time line is set once the lanes are primed (in rate mode --settle may move the measured
+    // window later while it still lies ahead); the run refers to it through this holder.
     AtomicLongArray timeLine = new AtomicLongArray(3);
     Lane.Run run = new Lane.Run(timeLine, maxRequests, new AtomicLong(), new AtomicLong(),
         new LongAdder(), new LongAdder());
@@ -247,13 +248,12 @@ public final class LoadGenerator implements Callable<Integer> {
         // Decided a mark ahead, while the window still lies ahead: no answer counted so far changes side.
         if (settling && generatorBefore == null && measureStart - now <= SETTLE_STEP) {
           settled = steady;
-        }
-        if (settling && generatorBefore == null && !steady && measureStart - now <= SETTLE_STEP
-            && measureStart + SETTLE_STEP <= latestMeasureStart) {
-          measureStart += SETTLE_STEP;
-          measureEnd += SETTLE_STEP;
-          timeLine.set(2, measureEnd);
-          timeLine.set(1, measureStart);
+          if (!steady && measureStart + SETTLE_STEP <= latestMeasureStart) {
+            measureStart += SETTLE_STEP;
+            measureEnd += SETTLE_STEP;
+            timeLine.set(2, measureEnd);
+            timeLine.set(1, measureStart);
+          }
         }
         lastAcked = acked;
         lastFailed = failed;
