@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * processing here, arriving, or on its way back from a claim: one at a time, oldest first, as
  * when the scheduler dispatches it.
  *
- * <p>All its state is confined to its event loop, except the free slots and the stopping flag;
- * the {@link WorkIntake} methods may be called from any thread.
+ * <p>Its state is changed on its event loop only, except the free slots, the stopping flag and
+ * the arrivals by partition; first attempts read {@code busy} and {@code claiming} from the
+ * store's thread. The {@link WorkIntake} methods may be called from any thread.
  */
 public final class WorkScheduler extends VerticleBase implements WorkIntake {
 

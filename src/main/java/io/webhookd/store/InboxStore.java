@@ -66,7 +66,10 @@ public interface InboxStore {
    */
   Future<Void> abandon(long inboxId, String owner, long dueAt);
 
-  /** Extends every claim and partition lease {@code owner} holds to now + {@code leaseMillis}. */
+  /**
+   * Extends every claim {@code owner} holds, and the lease of each partition in which it holds one,
+   * to now + {@code leaseMillis}. A partition lease without a claimed event under it is left to lapse.
+   */
   Future<Void> renew(String owner, long leaseMillis);
 
   /** Gives up {@code owner}'s leases on partitions it has no more work for. */

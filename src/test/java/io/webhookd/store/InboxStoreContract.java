@@ -1,6 +1,7 @@
 package io.webhookd.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -674,6 +675,69 @@ public abstract class InboxStoreContract {
     }
     assertThat(count("SELECT COUNT(*) AS n FROM rejected_requests WHERE body_sha256 = 'written-then-undone'")).isZero();
     assertThat(count("SELECT COUNT(*) AS n FROM inbox_events")).isEqualTo(2);
+  }
+
+  /**
+   * Transactions asked for at once, as workers ask for them, which an adapter may commit together:
+   * each one still commits or fails on its own. A handler's failure and a lost claim undo only their
+   * own transaction's effects, and every other one commits with its event finished.
+   */
+  @Test
+  void transactionsAskedForAtOnceEachCommitOrFailAlone() throws Exception {
+    createScratchTable();
+    int total = 24;
+    int failing = 7;
+    int lost = 15;
+    List<InboxEvent> claimed = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      int n = i;
+      call(() -> store.append(event("EV-together-" + n, "conversation:T" + n)));
+      claimed.addAll(call(() -> store.claim(OWNER, LEASE, 1)));
+    }
+    assertThat(claimed).hasSize(total);
+    IllegalStateException handlerFailure = new IllegalStateException("the handler failed");
+
+    List<CompletableFuture<String>> outcomes = new ArrayList<>();
+    CompletableFuture<Void> asked = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      for (int i = 0; i < total; i++) {
+        InboxEvent event = claimed.get(i);
+        String note = "together-" + i;
+        String finisher = i == lost ? "intruder" : OWNER;
+        boolean fails = i == failing;
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        outcomes.add(outcome);
+        store.inTransaction(tx -> effect(tx, note)
+                .compose(n -> fails ? Future.<Void>failedFuture(handlerFailure)
+                    : InboxTransitions.finish(tx, event, finisher, InboxStatus.PROCESSED, "done"))
+                .map(done -> note))
+            .onComplete(ar -> {
+              if (ar.succeeded()) {
+                outcome.complete(ar.result());
+              } else {
+                outcome.completeExceptionally(ar.cause());
+              }
+            });
+      }
+      asked.complete(null);
+    });
+    asked.get(20, TimeUnit.SECONDS);
+    CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).handle((v, e) -> null).get(30, TimeUnit.SECONDS);
+
+    for (int i = 0; i < total; i++) {
+      String note = "together-" + i;
+      if (i == failing || i == lost) {
+        Throwable failure = assertThrows(ExecutionException.class, outcomes.get(i)::get).getCause();
+        assertThat(failure).isInstanceOf(i == failing ? IllegalStateException.class : ClaimLostException.class);
+        assertThat(effects(note)).as("effects of failed transaction %d", i).isZero();
+        assertThat(inboxRow(claimed.get(i).inboxId()).string("status")).isEqualTo("processing");
+      } else {
+        assertThat(outcomes.get(i).get()).isEqualTo(note);
+        assertThat(effects(note)).as("effects of transaction %d", i).isEqualTo(1);
+        assertThat(inboxRow(claimed.get(i).inboxId()).string("status")).isEqualTo("processed");
+      }
+    }
+    assertThat(count("SELECT COUNT(*) AS n FROM event_audit WHERE state = 'processed'")).isEqualTo(total - 2);
   }
 
   @Test

@@ -180,9 +180,7 @@ final class SqliteWriter {
     List<Queued<?>> left = new ArrayList<>();
     queue.drainTo(left);
     left.remove(STOP);
-    Throwable[] failures = new Throwable[left.size()];
-    Arrays.fill(failures, new StorageUnavailableException("the store is closed", null));
-    deliver(left, new Object[left.size()], failures);
+    failAll(left, new StorageUnavailableException("the store is closed", null));
   }
 
   /** Adds what is waiting, lingering for more if configured. Returns true on the stop marker. */
@@ -251,9 +249,7 @@ final class SqliteWriter {
     } catch (SQLException e) {
       rollback();
       LOG.error("SQLite commit failed: {}", e.getMessage());
-      StorageUnavailableException failure = new StorageUnavailableException("SQLite write failed", e);
-      Arrays.fill(failures, failure);
-      deliver(batch, results, failures);
+      failAll(batch, new StorageUnavailableException("SQLite write failed", e));
       return;
     }
     if (syncer == null) {
@@ -261,12 +257,14 @@ final class SqliteWriter {
       return;
     }
     List<Queued<?>> committed = List.copyOf(batch);
-    syncer.afterCommit(() -> deliver(committed, results, failures), lost -> {
-      StorageUnavailableException failure = new StorageUnavailableException("SQLite WAL sync failed", lost);
-      Throwable[] all = new Throwable[committed.size()];
-      Arrays.fill(all, failure);
-      deliver(committed, new Object[committed.size()], all);
-    });
+    syncer.afterCommit(() -> deliver(committed, results, failures),
+        lost -> failAll(committed, new StorageUnavailableException("SQLite WAL sync failed", lost)));
+  }
+
+  private static void failAll(List<Queued<?>> batch, StorageUnavailableException failure) {
+    Throwable[] failures = new Throwable[batch.size()];
+    Arrays.fill(failures, failure);
+    deliver(batch, new Object[batch.size()], failures);
   }
 
   /** Carries a task's own failure (not a storage failure) out of the task unchanged. */
