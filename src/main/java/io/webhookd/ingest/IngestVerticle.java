@@ -89,7 +89,11 @@ public final class IngestVerticle extends VerticleBase {
         .setPort(settings.port())
         .setMaxHeaderSize(settings.maxHeaderBytes())
         .setIdleTimeout((int) settings.idleTimeout().toSeconds())
-        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        // No WebSockets are served: without these the pipeline keeps an extension handler that
+        // every response passes through.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
     if (ingest.tls().enabled()) {
       options.setSsl(true).setKeyCertOptions(ingest.tls().keyCert());
     }

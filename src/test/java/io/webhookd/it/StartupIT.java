@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Start-up: a bad configuration stops the process with exit code 2; a missing secret does not. */
@@ -55,6 +57,21 @@ class StartupIT {
   /** stderr without the JVM's own notices (e.g. "Picked up JAVA_TOOL_OPTIONS: ..."). */
   private static List<String> stderrLines(ServerProcess process) {
     return process.stderr().lines().filter(line -> !line.isBlank() && !line.startsWith("Picked up ")).toList();
+  }
+
+  /**
+   * The packaged jar carries Linux's native transport for x86-64 and aarch64, and the event loops
+   * use it there (shading could drop the native library; the server would then quietly run on NIO).
+   */
+  @Test
+  @EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64", "aarch64"})
+  void onLinuxTheEventLoopsRunOnTheNativeTransport() {
+    try (ServerProcess server = ServerProcess.builder(dataDir).label("native-transport")
+        .secrets(TestSigner.newOpenPhoneSecret()).start()) {
+      assertThat(server.logs()).as(server.logTail())
+          .containsPattern(ServerProcess.READY_LINE.pattern() + ".*listeners on the native transport");
+      assertThat(server.stop()).isZero();
+    }
   }
 
   @Test
