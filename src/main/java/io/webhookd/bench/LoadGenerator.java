@@ -153,7 +153,7 @@ public final class LoadGenerator implements Callable<Integer> {
     progress("prepared %,d signed events of %d bytes in %.1f s", presigned, events.bodyLength(),
         (System.nanoTime() - signStart) / 1e9);
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(1)
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(threads).setWorkerPoolSize(1)
         .setInternalBlockingPoolSize(1));
     try {
       return run(vertx, events, planned);
@@ -333,6 +333,11 @@ public final class LoadGenerator implements Callable<Integer> {
     }
     if (!settle.isZero() && mode != Mode.rate) {
       return "--settle applies to rate mode only";
+    }
+    // Settling is decided at one-second marks, one mark before the window opens, from two marks in
+    // a row: with less warm-up the window opens before the first decision.
+    if (!settle.isZero() && warmup.compareTo(Duration.ofSeconds(2)) < 0) {
+      return "--settle needs --warmup of at least 2s";
     }
     if (presign && warmup.plus(settle).plus(duration).compareTo(PRESIGN_WINDOW) > 0) {
       return "presigned signatures would leave the server's 5 minute window: keep --warmup + --settle + --duration"
