@@ -137,6 +137,20 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     assertThat(audit("EV-first")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
   }
 
+  /** A duplicate that reaches the store gets no attempt: nothing of it is written. */
+  @Test
+  void aDuplicateGetsNoFirstAttempt() throws Exception {
+    createScratchTable();
+    call(() -> store.append(event("EV-twice")));
+    AppendResult again = call(() -> store.appendClaimed(event("EV-twice"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-twice").compose(n -> complete(inbox, OWNER, tx)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(again).isEqualTo(AppendResult.DUPLICATE);
+    assertThat(effects("EV-twice")).isZero();
+    assertThat(audit("EV-twice")).extracting(r -> r.string("state")).containsExactly("received");
+  }
+
   /** A failed attempt's effects are undone and its failure recorded in their place, in the same commit. */
   @Test
   void aFailedFirstAttemptIsUndoneAndItsFailureRecorded() throws Exception {
@@ -151,6 +165,8 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     assertThat(row.string("status")).isEqualTo("pending");
     assertThat(row.string("last_error")).isEqualTo("handler failed");
     assertThat(row.longValue("due_at")).isEqualTo(42L);
+    assertThat(audit("EV-fails")).extracting(r -> r.string("state"))
+        .containsExactly("received", "processing", "retry_scheduled");
   }
 
   /**
