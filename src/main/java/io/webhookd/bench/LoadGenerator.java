@@ -88,7 +88,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Option(names = "--settle", converter = DurationConverter.class,
       description = "Rate mode: after --warmup, warm up longer (at most this much) until no more than "
-          + "50 ms of the schedule is in flight at two one-second marks in a row (default: 0s, off).")
+          + "50 ms of the schedule is in flight at two one-second marks in a row; needs --warmup of at "
+          + "least 2s (default: 0s, off).")
   Duration settle = Duration.ZERO;
 
   @Option(names = "--connections",
