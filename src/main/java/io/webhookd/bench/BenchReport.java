@@ -145,6 +145,15 @@ public final class BenchReport implements Callable<Integer> {
     }
     System.out.print(table);
     System.out.println();
+    // Where the server's CPU went, by what its threads do (Linux).
+    parsed.forEach((phase, r) -> {
+      JsonObject byThread = r.getJsonObject("server", new JsonObject()).getJsonObject("cpu_us_per_ack_by_thread");
+      if (byThread != null) {
+        StringBuilder line = new StringBuilder();
+        byThread.forEach(e -> line.append(", ").append(e.getKey()).append(' ').append(num(e.getValue())));
+        System.out.printf(Locale.ROOT, "server threads, %s phase, µs CPU per 2xx: %s%n", phase, line.substring(2));
+      }
+    });
     if (peakRssKb > 0) {
       System.out.printf(Locale.ROOT, "server peak RSS (VmHWM): %,.1f MiB%n", peakRssKb / 1024.0);
     }

@@ -214,6 +214,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
     ProcessSample generatorBefore = null;
     ProcessSample serverBefore = null;
+    ThreadCpu serverThreadsBefore = null;
+    ThreadCpu serverThreadsAfter = null;
     ProcessSample machineBefore = null;
     ProcessSample backendsBefore = null;
     ProcessSample backendsAfter = null;
@@ -228,12 +230,14 @@ public final class LoadGenerator implements Callable<Integer> {
       if (generatorBefore == null && now >= measureStart) {
         generatorBefore = ProcessSample.ofThisJvm();
         serverBefore = ProcessSample.of(serverPid);
+        serverThreadsBefore = ThreadCpu.of(serverPid);
         machineBefore = ProcessSample.ofMachine();
         backendsBefore = ProcessSample.ofAll(backendPids);
       }
       if (now >= measureEnd) {
         generatorAfter = ProcessSample.ofThisJvm();
         serverAfter = ProcessSample.of(serverPid);
+        serverThreadsAfter = ThreadCpu.of(serverPid);
         machineAfter = ProcessSample.ofMachine();
         backendsAfter = ProcessSample.ofAll(backendPids);
         break;
@@ -283,6 +287,7 @@ public final class LoadGenerator implements Callable<Integer> {
     RunReport report = new RunReport(this, new RunReport.Warmup((measureStart - start) / 1e9, settled),
         events, planned, results, unfinished,
         pacer == null ? null : pacer.lag(), generatorBefore, generatorAfter, serverBefore, serverAfter,
+        serverThreadsBefore, serverThreadsAfter,
         ProcessSample.cores(machineBefore, machineAfter), ProcessSample.cores(backendsBefore, backendsAfter));
     if (json) {
       System.out.println(report.toJson().encodePrettily());

@@ -39,11 +39,14 @@ final class RunReport {
   /** The database and cache servers' CPU (NaN when not measured). */
   private final double backendCores;
   private final long serverDiskWrites;
+  /** The server's CPU per 2xx by what its threads do (empty when not measured). */
+  private final Map<String, Double> serverThreads;
 
   RunReport(LoadGenerator options, Warmup warmup, SyntheticEvents events, long planned, List<Lane.Result> lanes,
       long unfinished, double[] pacerLag,
       ProcessSample generatorBefore, ProcessSample generatorAfter,
-      ProcessSample serverBefore, ProcessSample serverAfter, double machineCores, double backendCores) {
+      ProcessSample serverBefore, ProcessSample serverAfter, ThreadCpu serverThreadsBefore,
+      ThreadCpu serverThreadsAfter, double machineCores, double backendCores) {
     this.options = options;
     this.warmup = warmup;
     this.events = events;
@@ -68,6 +71,7 @@ final class RunReport {
     this.serverAfter = serverAfter;
     this.machineCores = machineCores;
     this.backendCores = backendCores;
+    this.serverThreads = ThreadCpu.microsPerEvent(serverThreadsBefore, serverThreadsAfter, measuredAcknowledged);
   }
 
   /** 2xx answers over the whole run, warm-up included. */
@@ -162,10 +166,17 @@ final class RunReport {
           .put("disk_write_mb_per_s", serverDiskWrites < 0 ? null : round(serverDiskWrites / 1e6 / seconds()))
           .put("disk_write_kb_per_ack", serverDiskWrites < 0 || measuredAcknowledged == 0 ? null
               : round(serverDiskWrites / 1e3 / measuredAcknowledged))
+          .put("cpu_us_per_ack_by_thread", serverThreads.isEmpty() ? null : byThread())
           .put("rss_kb", serverAfter.rssKb())
           .put("peak_rss_kb", serverAfter.hwmKb()));
     }
     return json;
+  }
+
+  private JsonObject byThread() {
+    JsonObject byThread = new JsonObject();
+    serverThreads.forEach((role, micros) -> byThread.put(role, round(micros)));
+    return byThread;
   }
 
   String toText() {
@@ -195,6 +206,12 @@ final class RunReport {
           serverDiskWrites < 0 || measuredAcknowledged == 0
               ? Double.NaN : serverDiskWrites / 1e3 / measuredAcknowledged,
           serverAfter.rssKb(), serverAfter.hwmKb());
+      if (!serverThreads.isEmpty()) {
+        StringBuilder threads = new StringBuilder();
+        serverThreads.forEach((role, micros) ->
+            threads.append(String.format(Locale.ROOT, ", %s %.0f", role, micros)));
+        line(out, "  server threads, us CPU per 2xx: %s", threads.substring(2));
+      }
     }
     if (!Double.isNaN(backendCores)) {
       line(out, "  backends (pids %s): %.2f cores (%.0f us CPU per 2xx)", options.backendPids, backendCores,

@@ -69,7 +69,7 @@ class LoadGeneratorTest {
     answer = (request, n) -> request.response().end("{}");
 
     JsonObject report = generate("--mode", "rate", "--rate", "500", "--warmup", "1s", "--duration", "2s",
-        "--connections", "16");
+        "--connections", "16", "--server-pid", Long.toString(ProcessHandle.current().pid()));
 
     JsonObject measured = report.getJsonObject("measured");
     assertThat(measured.getLong("requests")).isEqualTo(1_000);
@@ -79,6 +79,9 @@ class LoadGeneratorTest {
     assertThat(report.getJsonObject("totals").getLong("sent")).as("warm-up and window, as the server saw them")
         .isEqualTo(received.get()).isEqualTo(1_500);
     assertThat(forged.get()).as("requests the server could not verify").isZero();
+    // The "server" here is this JVM: its event loops answered, and their CPU is reported apart.
+    assertThat(report.getJsonObject("server").getJsonObject("cpu_us_per_ack_by_thread")
+        .getDouble(ThreadCpu.EVENT_LOOPS)).isPositive();
   }
 
   /**

@@ -544,7 +544,7 @@ class ProcessingPipelineTest {
     assertThat(server.status(id)).as("status when the answer came").isEqualTo("processed");
     assertThat(handler.callsFor(id)).singleElement().satisfies(call -> {
       assertThat(call.attempt()).isEqualTo(1);
-      assertThat(call.thread()).isEqualTo("webhookd-sqlite-writer");
+      assertThat(call.thread()).isEqualTo("sqlite-writer");
     });
     assertThat(server.auditStates(id)).containsExactly("received", "processing", "processed");
 

@@ -28,7 +28,7 @@ final class SqliteCheckpointer {
   SqliteCheckpointer(Connection connection, Duration interval) {
     this.connection = connection;
     this.intervalMillis = Math.max(1, interval.toMillis());
-    this.thread = new Thread(this::loop, "webhookd-sqlite-checkpointer");
+    this.thread = new Thread(this::loop, "sqlite-checkpt");
     this.thread.setDaemon(true);
   }
 

@@ -75,7 +75,7 @@ final class WalSyncer {
 
   WalSyncer(Force force) {
     this.force = force;
-    this.thread = new Thread(this::loop, "webhookd-sqlite-sync");
+    this.thread = new Thread(this::loop, "sqlite-wal-sync");
     this.thread.setDaemon(true);
   }
 
