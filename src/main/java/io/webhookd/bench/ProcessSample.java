@@ -73,8 +73,12 @@ public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb
 
   /** The fields of a /proc/PID/stat after the command name (which may hold spaces), from field 3 on. */
   private static String[] statFields(Path stat) throws IOException {
-    String line = Files.readString(stat);
-    return line.substring(line.lastIndexOf(')') + 2).trim().split("\\s+");
+    return statFields(Files.readString(stat));
+  }
+
+  /** As {@link #statFields(Path)}, of a stat line already read. */
+  static String[] statFields(String stat) {
+    return stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
   }
 
   /** The CPU time of several processes together (those still running), or null when none is. */

@@ -32,7 +32,7 @@ record ThreadCpu(long nanoTime, Map<String, Long> cpuNanosByRole) {
         try {
           String stat = Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+          String[] f = ProcessSample.statFields(stat);
           // utime + stime, in ticks of 10 ms (USER_HZ is 100 on every mainstream Linux build)
           long nanos = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
           byRole.merge(role(name), nanos, Long::sum);
