@@ -154,8 +154,8 @@ public final class LoadGenerator implements Callable<Integer> {
     progress("prepared %,d signed events of %d bytes in %.1f s", presigned, events.bodyLength(),
         (System.nanoTime() - signStart) / 1e9);
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(threads).setWorkerPoolSize(1)
-        .setInternalBlockingPoolSize(1));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(threads)
+        .setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
     try {
       return run(vertx, events, planned);
     } finally {

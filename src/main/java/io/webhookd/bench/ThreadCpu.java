@@ -1,5 +1,6 @@
 package io.webhookd.bench;
 
+import io.webhookd.store.sqlite.SqliteInboxStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.stream.Stream;
  * is enough to tell the event loops, the SQLite writer, the garbage collector and the JIT apart:
  * where the server's CPU per webhook goes, not only how much it is.
  */
-record ThreadCpu(long nanoTime, Map<String, Long> cpuNanosByRole) {
+record ThreadCpu(Map<String, Long> cpuNanosByRole) {
 
   static final String EVENT_LOOPS = "event_loops";
   static final String SQLITE_WRITER = "sqlite_writer";
@@ -43,7 +44,7 @@ record ThreadCpu(long nanoTime, Map<String, Long> cpuNanosByRole) {
     } catch (IOException | RuntimeException e) {
       return null;
     }
-    return new ThreadCpu(System.nanoTime(), byRole);
+    return new ThreadCpu(byRole);
   }
 
   /** What a thread does, by its (kernel-truncated) name. */
@@ -51,7 +52,7 @@ record ThreadCpu(long nanoTime, Map<String, Long> cpuNanosByRole) {
     if (name.startsWith("vert.x-eventloo")) {
       return EVENT_LOOPS;
     }
-    if (name.equals("sqlite-writer")) {
+    if (name.equals(SqliteInboxStore.WRITER_THREAD)) {
       return SQLITE_WRITER;
     }
     if (name.startsWith("GC Thread") || name.startsWith("G1 ") || name.startsWith("ZGC") || name.startsWith("Shenandoah")) {

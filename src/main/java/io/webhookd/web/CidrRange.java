@@ -54,7 +54,7 @@ public record CidrRange(byte[] network, int prefixLength) {
    * else, never a name lookup. Called for every request, so no regular expressions.
    */
   static byte[] literal(String address) {
-    byte[] bytes = address == null || address.isEmpty() ? null : NetUtil.createByteArrayFromIpAddressString(address);
+    byte[] bytes = address == null ? null : NetUtil.createByteArrayFromIpAddressString(address);
     return bytes != null && ipv4Mapped(bytes) ? Arrays.copyOfRange(bytes, 12, 16) : bytes;
   }
 

@@ -2,6 +2,7 @@ package io.webhookd.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.webhookd.store.sqlite.SqliteInboxStore;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
@@ -18,7 +19,7 @@ class ThreadCpuTest {
   @Test
   void threadsAreToldApartByTheirKernelNames() {
     assertThat(ThreadCpu.role("vert.x-eventloo")).isEqualTo(ThreadCpu.EVENT_LOOPS);
-    assertThat(ThreadCpu.role("sqlite-writer")).isEqualTo(ThreadCpu.SQLITE_WRITER);
+    assertThat(ThreadCpu.role(SqliteInboxStore.WRITER_THREAD)).isEqualTo(ThreadCpu.SQLITE_WRITER);
     assertThat(ThreadCpu.role("sqlite-wal-sync")).isEqualTo(ThreadCpu.OTHER);
     assertThat(ThreadCpu.role("GC Thread#1")).isEqualTo(ThreadCpu.GC);
     assertThat(ThreadCpu.role("G1 Conc#0")).isEqualTo(ThreadCpu.GC);
@@ -28,8 +29,8 @@ class ThreadCpuTest {
 
   @Test
   void perEventIsEachRolesCpuBetweenTheSamplesOverTheEvents() {
-    ThreadCpu before = new ThreadCpu(0, Map.of(ThreadCpu.EVENT_LOOPS, 1_000_000L, ThreadCpu.GC, 0L));
-    ThreadCpu after = new ThreadCpu(1, Map.of(ThreadCpu.EVENT_LOOPS, 3_000_000L, ThreadCpu.GC, 500_000L,
+    ThreadCpu before = new ThreadCpu(Map.of(ThreadCpu.EVENT_LOOPS, 1_000_000L, ThreadCpu.GC, 0L));
+    ThreadCpu after = new ThreadCpu(Map.of(ThreadCpu.EVENT_LOOPS, 3_000_000L, ThreadCpu.GC, 500_000L,
         ThreadCpu.SQLITE_WRITER, 4_000_000L));
 
     assertThat(ThreadCpu.microsPerEvent(before, after, 100)).containsExactlyInAnyOrderEntriesOf(Map.of(
@@ -60,7 +61,7 @@ class ThreadCpuTest {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }, "sqlite-writer");
+    }, SqliteInboxStore.WRITER_THREAD);
     ThreadCpu before = ThreadCpu.of(pid);
     writer.start();
     assertThat(spun.await(30, TimeUnit.SECONDS)).isTrue();

@@ -10,6 +10,7 @@ import io.webhookd.process.TestHandlers.AlwaysTransient;
 import io.webhookd.process.TestHandlers.Call;
 import io.webhookd.process.TestHandlers.FailsThenSucceeds;
 import io.webhookd.process.TestHandlers.Recording;
+import io.webhookd.store.sqlite.SqliteInboxStore;
 import io.webhookd.testing.Fixtures;
 import io.webhookd.testing.InProcessServer;
 import io.webhookd.testing.Poll;
@@ -544,7 +545,7 @@ class ProcessingPipelineTest {
     assertThat(server.status(id)).as("status when the answer came").isEqualTo("processed");
     assertThat(handler.callsFor(id)).singleElement().satisfies(call -> {
       assertThat(call.attempt()).isEqualTo(1);
-      assertThat(call.thread()).isEqualTo("sqlite-writer");
+      assertThat(call.thread()).isEqualTo(SqliteInboxStore.WRITER_THREAD);
     });
     assertThat(server.auditStates(id)).containsExactly("received", "processing", "processed");
 

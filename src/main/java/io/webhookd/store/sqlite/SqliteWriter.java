@@ -98,9 +98,7 @@ final class SqliteWriter {
     this.queue = new ArrayBlockingQueue<>(queueCapacity + 1);
     this.batchSize = batchSize;
     this.lingerNanos = linger.toNanos();
-    // At most 15 characters: the kernel keeps no more of a thread's name, and top -H, perf and the
-    // bench tell the store's threads apart by it.
-    this.thread = new Thread(this::loop, "sqlite-writer");
+    this.thread = new Thread(this::loop, SqliteInboxStore.WRITER_THREAD);
     this.thread.setDaemon(true);
   }
 
