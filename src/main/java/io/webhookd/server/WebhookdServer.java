@@ -41,6 +41,7 @@ import io.webhookd.process.RetryPolicy;
 import io.webhookd.process.WorkScheduler;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.InboxStores;
+import io.webhookd.store.sqlite.SqliteInboxStore;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +94,10 @@ public final class WebhookdServer {
       Settings.Processing processing = settings.processing();
       store = InboxStores.openForServing(vertx, settings, processing.instanceId());
       InboxStore finalStore = store;
+      if (store instanceof SqliteInboxStore sqlite) {
+        metrics.gauge("webhook.sqlite.wal.bytes", "SQLite: bytes written to the WAL since it last started over",
+            sqlite, SqliteInboxStore::walBytes);
+      }
 
       List<DedupTier> tiers = new ArrayList<>();
       tiers.add(new LocalDedupTier(settings.dedup().cacheSize(), settings.dedup().ttl()));

@@ -9,6 +9,9 @@ import io.webhookd.config.Settings.SqliteSynchronous;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.sqlite.SqliteInboxStore;
 import io.webhookd.testing.Poll;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -21,6 +24,9 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,6 +88,69 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     // 200 rows of 2 kB: the file grows by at least 400 kB once they are checkpointed.
     Poll.until("the database file to grow by 400 kB", Duration.ofSeconds(15), () -> Files.size(file),
         size -> size >= before + 400_000);
+  }
+
+  /**
+   * Under commits that never pause, the WAL still starts over in place rather than growing for as
+   * long as the load lasts: a checkpoint on another connection alone never sees its last frame.
+   * The WAL header's checkpoint sequence number counts the restarts; the size the store reports
+   * (a metric) grows with the WAL and falls back with it.
+   */
+  @Test
+  void theWalStartsOverWhileCommitsNeverPause() throws Exception {
+    Path wal = dataDir.resolve(SqliteInboxStore.FILE_NAME + "-wal");
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicLong sent = new AtomicLong();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
+    try {
+      for (int i = 0; i < 16; i++) {
+        appendWhile(running, sent, failed);
+      }
+      Poll.until("some commits in the WAL", Duration.ofSeconds(10), () -> Files.exists(wal) ? Files.size(wal) : 0L,
+          size -> size > 0);
+      int restarts = walRestarts(wal);
+      Poll.until("the WAL to start over twice while appends go on", Duration.ofSeconds(20), () -> walRestarts(wal),
+          n -> n >= restarts + 2);
+    } finally {
+      running.set(false);
+    }
+    assertThat(failed.get()).isNull();
+    assertThat(sent.get()).isGreaterThan(1_000);
+
+    // The size the store reports (a metric) is a second's worth of the stream; once the stream has
+    // stopped, the next commits start the WAL over and it falls to a few pages.
+    SqliteInboxStore sqlite = (SqliteInboxStore) store;
+    long underLoad = sqlite.walBytes();
+    assertThat(underLoad).isGreaterThan(1_000_000);
+    Poll.until("the reported WAL size to fall below a quarter of " + underLoad, Duration.ofSeconds(15), () -> {
+      call(() -> store.append(event("EV-after-" + sent.incrementAndGet())));
+      return sqlite.walBytes();
+    }, bytes -> bytes < underLoad / 4);
+  }
+
+  /** Keeps one append in flight: each one's answer sends the next, until told to stop. */
+  private void appendWhile(AtomicBoolean running, AtomicLong sent, AtomicReference<Throwable> failed) {
+    if (!running.get()) {
+      return;
+    }
+    store.append(event("EV-stream-" + sent.incrementAndGet())).onComplete(result -> {
+      if (result.failed()) {
+        failed.compareAndSet(null, result.cause());
+      } else {
+        appendWhile(running, sent, failed);
+      }
+    });
+  }
+
+  /** The checkpoint sequence number in the WAL header (big-endian, at byte 12): one more per restart. */
+  private static int walRestarts(Path wal) throws IOException {
+    byte[] header = new byte[16];
+    try (InputStream in = Files.newInputStream(wal)) {
+      if (in.readNBytes(header, 0, header.length) < header.length) {
+        return 0;
+      }
+    }
+    return ByteBuffer.wrap(header).getInt(12);
   }
 
   /** The page size applies to a new file; a file that exists keeps its own. */

@@ -69,11 +69,13 @@ final class SqliteWriter {
     }
   }
 
-  /** @param isolated whether the task's failure must be undone alone (a savepoint of its own) */
-  private record Queued<T>(Task<T> task, Promise<T> promise, Context context, boolean isolated) {
+  /** How a task runs: in the batch's transaction, under a savepoint of its own, or alone between batches. */
+  private enum Kind { PLAIN, ISOLATED, ALONE }
+
+  private record Queued<T>(Task<T> task, Promise<T> promise, Context context, Kind kind) {
   }
 
-  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null, false);
+  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null, Kind.PLAIN);
 
   private final Connection connection;
   /** Null when each commit syncs itself (or nothing waits for the disk). */
@@ -85,6 +87,8 @@ final class SqliteWriter {
   private final Thread thread;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean accepting = true;
+  /** A task to run alone that ended the filling of a batch: it runs right after that batch. */
+  private Queued<?> carried;
 
   SqliteWriter(Connection connection, WalSyncer syncer, int batchSize, Duration linger, int queueCapacity)
       throws SQLException {
@@ -111,17 +115,25 @@ final class SqliteWriter {
 
   /** A task that fails only when the database does (then its whole batch is run again task by task). */
   <T> Future<T> submit(Task<T> task) {
-    return enqueue(task, false);
+    return enqueue(task, Kind.PLAIN);
   }
 
   /** A task that may fail on its own (a handler): it runs under a savepoint, undone alone. */
   <T> Future<T> submitIsolated(Task<T> task) {
-    return enqueue(task, true);
+    return enqueue(task, Kind.ISOLATED);
   }
 
-  private <T> Future<T> enqueue(Task<T> task, boolean isolated) {
+  /**
+   * A task that must run outside any transaction (a checkpoint): it runs alone, between two
+   * batches, in its turn with the others.
+   */
+  <T> Future<T> submitAlone(Task<T> task) {
+    return enqueue(task, Kind.ALONE);
+  }
+
+  private <T> Future<T> enqueue(Task<T> task, Kind kind) {
     Promise<T> promise = Promise.promise();
-    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext(), isolated))) {
+    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext(), kind))) {
       return Future.failedFuture(new StorageUnavailableException(
           accepting ? "the write queue is full" : "the store is closed", null));
     }
@@ -142,7 +154,12 @@ final class SqliteWriter {
     List<Queued<?>> batch = new ArrayList<>(batchSize);
     try {
       while (true) {
-        Queued<?> first = queue.take();
+        Queued<?> first = carried != null ? carried : queue.take();
+        carried = null;
+        if (first.kind() == Kind.ALONE) {
+          runAlone(first);
+          continue;
+        }
         boolean stop = first == STOP;
         if (!stop) {
           batch.add(first);
@@ -178,6 +195,10 @@ final class SqliteWriter {
   /** Whatever is still queued after the loop ended (it died) is refused, never left hanging. */
   private void failQueued() {
     List<Queued<?>> left = new ArrayList<>();
+    if (carried != null) {
+      left.add(carried);
+      carried = null;
+    }
     queue.drainTo(left);
     left.remove(STOP);
     failAll(left, new StorageUnavailableException("the store is closed", null));
@@ -201,6 +222,10 @@ final class SqliteWriter {
       if (next == STOP) {
         return true;
       }
+      if (next.kind() == Kind.ALONE) {
+        carried = next;
+        break;
+      }
       batch.add(next);
     }
     return false;
@@ -219,7 +244,7 @@ final class SqliteWriter {
       session.prepare("BEGIN IMMEDIATE").execute();
       for (int i = 0; i < batch.size(); i++) {
         Queued<?> queued = batch.get(i);
-        if (!queued.isolated()) {
+        if (queued.kind() != Kind.ISOLATED) {
           try {
             results[i] = queued.task().run(session);
           } catch (SQLException | RuntimeException e) {
@@ -259,6 +284,17 @@ final class SqliteWriter {
     List<Queued<?>> committed = List.copyOf(batch);
     syncer.afterCommit(() -> deliver(committed, results, failures),
         lost -> failAll(committed, new StorageUnavailableException("SQLite WAL sync failed", lost)));
+  }
+
+  private void runAlone(Queued<?> queued) {
+    Object[] results = new Object[1];
+    Throwable[] failures = new Throwable[1];
+    try {
+      results[0] = queued.task().run(session);
+    } catch (SQLException | RuntimeException e) {
+      failures[0] = e;
+    }
+    deliver(List.of(queued), results, failures);
   }
 
   private static void failAll(List<Queued<?>> batch, StorageUnavailableException failure) {

@@ -28,7 +28,7 @@ final class WalSyncer {
 
   private static final Logger LOG = LoggerFactory.getLogger(WalSyncer.class);
 
-  /** Forces the WAL file to disk; closed when the syncer stops. */
+  /** Forces a file to disk; closed when its user stops. */
   interface Force extends AutoCloseable {
     void force() throws IOException;
 
@@ -37,19 +37,24 @@ final class WalSyncer {
     }
   }
 
-  /** The WAL file beside a database, opened at the first sync (it exists once something was committed). */
-  static final class WalFile implements Force {
-    private final Path wal;
+  /** A file of the database forced through a descriptor of our own, opened at the first sync (it exists by then). */
+  static final class SyncedFile implements Force {
+    private final Path file;
     private FileChannel channel;
 
-    WalFile(Path database) {
-      this.wal = database.resolveSibling(database.getFileName() + "-wal");
+    SyncedFile(Path file) {
+      this.file = file;
+    }
+
+    /** The WAL file beside a database. */
+    static SyncedFile walOf(Path database) {
+      return new SyncedFile(database.resolveSibling(database.getFileName() + "-wal"));
     }
 
     @Override
     public void force() throws IOException {
       if (channel == null) {
-        channel = FileChannel.open(wal, StandardOpenOption.WRITE);
+        channel = FileChannel.open(file, StandardOpenOption.WRITE);
       }
       // Data and the size it needs: what fdatasync gives, and what SQLite asks of it.
       channel.force(false);
