@@ -82,7 +82,7 @@ public final class SettingsLoader {
       t -> ValueParsers.powerOfTwo(t, 512, 65_536));
   static final Setting<Integer> STORE_BATCH_SIZE =
       Setting.of("store.batch-size", "512", t -> ValueParsers.integer(t, 1, 100_000));
-  static final Setting<Duration> STORE_BATCH_DELAY = Setting.of("store.batch-delay", "0ms",
+  static final Setting<Duration> STORE_BATCH_DELAY = Setting.of("store.batch-delay", "1ms",
       t -> ValueParsers.duration(t, Duration.ZERO, Duration.ofMillis(100)));
   static final Setting<Integer> STORE_QUEUE_CAPACITY =
       Setting.of("store.queue-capacity", "20000", t -> ValueParsers.integer(t, 1, 10_000_000));

@@ -53,7 +53,7 @@ class SettingsLoaderTest {
     assertThat(s.openphone().timestampTolerance()).isEqualTo(Duration.ofMinutes(5));
     assertThat(s.store().sqliteSynchronous()).isEqualTo(SqliteSynchronous.FULL);
     assertThat(s.store().batchSize()).isEqualTo(512);
-    assertThat(s.store().batchDelay()).isEqualTo(Duration.ZERO);
+    assertThat(s.store().batchDelay()).isEqualTo(Duration.ofMillis(1));
     assertThat(s.store().queueCapacity()).isEqualTo(20_000);
     assertThat(s.dedup().cacheSize()).isEqualTo(500_000);
     assertThat(s.dedup().ttl()).isEqualTo(Duration.ofHours(28));
