@@ -12,6 +12,9 @@ import java.util.List;
  */
 public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb, long diskWriteBytes) {
 
+  /** /proc counts CPU time in ticks of USER_HZ, which is 100 on every mainstream Linux build. */
+  private static final long NANOS_PER_TICK = 10_000_000L;
+
   static ProcessSample ofThisJvm() {
     long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
         ? os.getProcessCpuTime() : -1;
@@ -26,8 +29,7 @@ public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb
       return null;
     }
     try {
-      String[] f = statFields(Path.of("/proc", pid.toString(), "stat"));
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      long cpu = cpuNanos(statFields(Path.of("/proc", pid.toString(), "stat")));
       long rss = -1;
       long hwm = -1;
       for (String line : Files.readAllLines(
@@ -49,8 +51,7 @@ public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb
       } catch (IOException | RuntimeException e) {
         // Not readable (another user's process, or no task I/O accounting): left out.
       }
-      // USER_HZ is 100 on every mainstream Linux build.
-      return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, rss, hwm, written);
+      return new ProcessSample(System.nanoTime(), cpu, rss, hwm, written);
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -65,7 +66,7 @@ public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb
       String[] f = statFields(Path.of("/proc/self/stat"));
       // utime, stime, cutime, cstime
       long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
-      return new ProcessSample(System.nanoTime(), ticks * 10_000_000L, -1, -1, -1);
+      return new ProcessSample(System.nanoTime(), ticks * NANOS_PER_TICK, -1, -1, -1);
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -74,6 +75,11 @@ public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb
   /** The fields of a /proc/PID/stat after the command name (which may hold spaces), from field 3 on. */
   private static String[] statFields(Path stat) throws IOException {
     return statFields(Files.readString(stat));
+  }
+
+  /** utime + stime of a process's or a thread's stat fields ({@link #statFields}). */
+  static long cpuNanos(String[] statFields) {
+    return (Long.parseLong(statFields[11]) + Long.parseLong(statFields[12])) * NANOS_PER_TICK;
   }
 
   /** As {@link #statFields(Path)}, of a stat line already read. */
@@ -109,7 +115,7 @@ public record ProcessSample(long nanoTime, long cpuNanos, long rssKb, long hwmKb
           busy += Long.parseLong(f[i]);
         }
       }
-      return new ProcessSample(System.nanoTime(), busy * 10_000_000L, -1, -1, -1);
+      return new ProcessSample(System.nanoTime(), busy * NANOS_PER_TICK, -1, -1, -1);
     } catch (IOException | RuntimeException e) {
       return null;
     }

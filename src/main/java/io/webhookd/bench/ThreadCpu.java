@@ -33,10 +33,7 @@ record ThreadCpu(Map<String, Long> cpuNanosByRole) {
         try {
           String stat = Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = ProcessSample.statFields(stat);
-          // utime + stime, in ticks of 10 ms (USER_HZ is 100 on every mainstream Linux build)
-          long nanos = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
-          byRole.merge(role(name), nanos, Long::sum);
+          byRole.merge(role(name), ProcessSample.cpuNanos(ProcessSample.statFields(stat)), Long::sum);
         } catch (IOException | RuntimeException e) {
           // The thread ended while being read: its time is lost to this sample only.
         }

@@ -37,7 +37,7 @@ final class SqliteCheckpointer {
   private static final long WRITER_PASS_TIMEOUT_SECONDS = 30;
 
   /** What a checkpoint reported: frames in the WAL and frames copied from it (both -1 when busy). */
-  record Pass(int walFrames, int copied) {
+  private record Pass(int walFrames, int copied) {
   }
 
   private final Connection connection;
