@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * file, and a restart after a crash would read all of it. So once the passes here have copied all
  * but a short tail, the writer copies that tail itself between two batches, where nothing can be
  * added to it, and its next transaction starts the WAL over, in place.
+ *
+ * <p>Rounds are short, so that a pass copies little at a time and the writer's share stays short.
  */
 final class SqliteCheckpointer {
 

@@ -96,8 +96,15 @@ public final class SqliteInboxStore implements InboxStore {
       ON CONFLICT (body_sha256) DO UPDATE
         SET last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1""";
 
-  /** Checkpoints often enough that the WAL stays small, rarely enough that hot pages are copied once. */
-  private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
+  /**
+   * Checkpoint rounds. A round copies what the writer committed since the last one, and its last
+   * part pauses the writer. With a round a second, a pass copied a second's pages in one burst
+   * that took the CPU the writer needed, and the writer's part (the tail written while the
+   * database file was synced) took about 30 ms instead of 17: p99 at 5,000 webhooks/s was nearly
+   * twice what it is now. Shorter rounds cut it a little more but cost more at full load, where
+   * each round's pages are copied for fewer commits (docs/BENCHMARKS.md).
+   */
+  private static final Duration CHECKPOINT_INTERVAL = Duration.ofMillis(200);
   /** The WAL file is cut back to this size when it restarts. */
   private static final long WAL_SIZE_LIMIT = 64L * 1024 * 1024;
   /**
@@ -228,7 +235,7 @@ public final class SqliteInboxStore implements InboxStore {
 
   /**
    * Bytes written to the WAL since it last started over, as of the checkpointer's last pass: under
-   * any load it falls back every second or so. One that keeps growing means checkpoints cannot
+   * any load it falls back several times a second. One that keeps growing means checkpoints cannot
    * finish (another process holding a read transaction open on the file). 0 in an operator's
    * process, which leaves checkpoints to SQLite.
    */
