@@ -115,7 +115,7 @@ class SqliteInboxStoreTest extends InboxStoreContract {
           n -> n >= restarts + 2);
       // The size the store reports (a metric) is what the stream wrote since the last restart.
       underLoad = Poll.until("the reported WAL size to show the stream", Duration.ofSeconds(10), sqlite::walBytes,
-          bytes -> bytes > 64 * 1024);
+          bytes -> bytes > 256 * 1024);
     } finally {
       running.set(false);
     }
