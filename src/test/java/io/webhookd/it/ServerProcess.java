@@ -1,6 +1,7 @@
 package io.webhookd.it;
 
 import static io.webhookd.testing.InProcessServer.freePort;
+import static io.webhookd.testing.InProcessServer.freePortOtherThan;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -184,7 +185,7 @@ public final class ServerProcess implements AutoCloseable {
         builder.environment().put("WEBHOOKD_HTTP_PORT", Integer.toString(port));
       }
       if (!env.containsKey("WEBHOOKD_MANAGEMENT_PORT")) {
-        builder.environment().put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePort()));
+        builder.environment().put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePortOtherThan(port)));
       }
       int managementPort = parsePort(builder.environment().get("WEBHOOKD_MANAGEMENT_PORT"));
       try {

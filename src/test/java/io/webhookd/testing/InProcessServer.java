@@ -134,8 +134,9 @@ public final class InProcessServer implements AutoCloseable {
       throws Exception {
     Map<String, String> all = new HashMap<>(env);
     for (int attempt = 1; ; attempt++) {
-      all.put("WEBHOOKD_HTTP_PORT", Integer.toString(freePort()));
-      all.put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePort()));
+      int httpPort = freePort();
+      all.put("WEBHOOKD_HTTP_PORT", Integer.toString(httpPort));
+      all.put("WEBHOOKD_MANAGEMENT_PORT", Integer.toString(freePortOtherThan(httpPort)));
       Settings loaded = SettingsLoader.load(configFile, all);
       try {
         return new Started(loaded, WebhookdServer.start(loaded, handlers));
@@ -318,6 +319,19 @@ public final class InProcessServer implements AutoCloseable {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  /**
+   * A free port that is not {@code taken}. Two calls to {@link #freePort()} can return the same
+   * port (the first is not held), and the same port for both listeners puts the management listener
+   * on 127.0.0.1 and the webhook listener on 0.0.0.0 of it: loopback clients reach the wrong one.
+   */
+  public static int freePortOtherThan(int taken) {
+    int port = freePort();
+    while (port == taken) {
+      port = freePort();
+    }
+    return port;
+  }
 
   /** A TCP port free on the loopback interface right now. */
   public static int freePort() {
