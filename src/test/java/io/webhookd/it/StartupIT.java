@@ -3,6 +3,7 @@ package io.webhookd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.webhookd.it.WebhookClient.Answer;
+import io.webhookd.testing.Poll;
 import io.webhookd.testing.TestSigner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +69,10 @@ class StartupIT {
   void onLinuxTheEventLoopsRunOnTheNativeTransport() {
     try (ServerProcess server = ServerProcess.builder(dataDir).label("native-transport")
         .secrets(TestSigner.newOpenPhoneSecret()).start()) {
-      assertThat(server.logs()).as(server.logTail())
+      // Ready can mean "accepts connections", a moment before the line is logged.
+      String logs = Poll.until("the ready line", Duration.ofSeconds(10), server::logs,
+          text -> ServerProcess.READY_LINE.matcher(text).find());
+      assertThat(logs).as(server.logTail())
           .containsPattern(ServerProcess.READY_LINE.pattern() + ".*listeners on the native transport");
       assertThat(server.stop()).isZero();
     }
