@@ -216,6 +216,7 @@ public final class SettingsLoader {
   }
 
   private Settings build() {
+    listenersApart(value(HTTP_HOST), value(HTTP_PORT), value(MANAGEMENT_HOST), value(MANAGEMENT_PORT));
     List<String> inlineSecrets = value(OPENPHONE_SECRETS);
     String secretsFile = value(OPENPHONE_SECRETS_FILE);
     List<String> secrets = new ArrayList<>(inlineSecrets);
@@ -251,6 +252,24 @@ public final class SettingsLoader {
             value(CRM_NOT_INTERESTED_KEYWORDS), value(CRM_AUTOMATION_FILE)),
         new Settings.OpenPhoneApi(value(API_BASE_URL), value(API_KEY), value(API_TIMEOUT),
             value(API_FROM_NUMBER), value(API_SEND_RATE)));
+  }
+
+  /**
+   * The two listeners on one address and port would not fail to start: Vert.x shares a listening
+   * socket among the servers of a process that listen on the same host and port, and hands each
+   * connection to either, so webhooks would reach the management routes and get 404 now and then.
+   * (A wildcard and a specific address on one port fail to bind; refused here all the same, by name.)
+   */
+  private static void listenersApart(String httpHost, int httpPort, String managementHost, int managementPort) {
+    boolean sameAddress = httpHost.equals(managementHost) || wildcard(httpHost) || wildcard(managementHost);
+    if (httpPort != 0 && httpPort == managementPort && sameAddress) {
+      throw new InvalidSettingException(MANAGEMENT_PORT.displayName(),
+          "must differ from " + HTTP_PORT.displayName() + " (both " + httpPort + ") when both listen on one address");
+    }
+  }
+
+  private static boolean wildcard(String host) {
+    return "0.0.0.0".equals(host) || "::".equals(host) || "[::]".equals(host);
   }
 
   /** A fresh name per process unless configured, so a restarted instance never inherits claims. */

@@ -212,6 +212,20 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void theManagementListenerMayNotShareTheWebhookListenersAddressAndPort() throws IOException {
+    assertRefused(Map.of("WEBHOOKD_HTTP_PORT", "9000", "WEBHOOKD_MANAGEMENT_PORT", "9000"),
+        "management.port", "WEBHOOKD_MANAGEMENT_PORT");
+    assertRefused(Map.of("WEBHOOKD_HTTP_HOST", "127.0.0.1", "WEBHOOKD_HTTP_PORT", "9000",
+        "WEBHOOKD_MANAGEMENT_PORT", "9000"), "management.port", "WEBHOOKD_MANAGEMENT_PORT");
+    // Two specific addresses may share a port number; port 0 asks each listener for a port of its own.
+    Settings apart = loadEnv(Map.of("WEBHOOKD_HTTP_HOST", "10.0.0.5", "WEBHOOKD_HTTP_PORT", "9000",
+        "WEBHOOKD_MANAGEMENT_PORT", "9000"));
+    assertThat(apart.management().port()).isEqualTo(apart.http().port());
+    Settings ephemeral = loadEnv(Map.of("WEBHOOKD_HTTP_PORT", "0", "WEBHOOKD_MANAGEMENT_PORT", "0"));
+    assertThat(ephemeral.http().port()).isZero();
+  }
+
+  @Test
   void invalidPortNamesTheSettingAndItsVariable() {
     assertRefused(Map.of("WEBHOOKD_HTTP_PORT", "eighty"), "http.port", "WEBHOOKD_HTTP_PORT");
     assertRefused(Map.of("WEBHOOKD_HTTP_PORT", "70000"), "http.port", "WEBHOOKD_HTTP_PORT");

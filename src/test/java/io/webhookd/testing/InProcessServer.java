@@ -150,9 +150,10 @@ public final class InProcessServer implements AutoCloseable {
 
   private static final int BIND_ATTEMPTS = 3;
 
+  /** Java's sockets say so with a BindException; the native transport's with errno's text. */
   private static boolean portTaken(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof BindException) {
+      if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
         return true;
       }
     }
@@ -321,9 +322,8 @@ public final class InProcessServer implements AutoCloseable {
   // ---- helpers ---------------------------------------------------------------------------------
 
   /**
-   * A free port that is not {@code taken}. Two calls to {@link #freePort()} can return the same
-   * port (the first is not held), and the same port for both listeners puts the management listener
-   * on 127.0.0.1 and the webhook listener on 0.0.0.0 of it: loopback clients reach the wrong one.
+   * A free port that is not {@code taken}: two calls to {@link #freePort()} can return the same
+   * port (the first is not held), and the service refuses one port for both of its listeners.
    */
   public static int freePortOtherThan(int taken) {
     int port = freePort();
