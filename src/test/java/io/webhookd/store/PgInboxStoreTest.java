@@ -28,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -117,6 +119,153 @@ class PgInboxStoreTest extends InboxStoreContract {
               + " AND query LIKE 'INSERT INTO " + table + "%'"), sessions -> sessions == 0);
       assertThat(countOn(direct, "SELECT COUNT(*) FROM " + table)).as("rows of timed-out transactions").isZero();
     }
+  }
+
+  // ---- transactions run together ---------------------------------------------------------------
+
+  private static final String BLOCKER = "pg_blocker_scratch";
+  private static final String TOGETHER = "pg_together_scratch";
+
+  /**
+   * Transactions asked for while one runs wait for it, then run together: one database transaction,
+   * so one transaction id and one commit for all of them.
+   */
+  @Test
+  void transactionsAskedForWhileOneRunsShareOneCommit() throws Exception {
+    List<CompletableFuture<Integer>> queued = queueBehindABlockedTransaction(10, i -> tx -> insertTogether(tx, i));
+
+    for (CompletableFuture<Integer> done : queued) {
+      assertThat(await(done)).isEqualTo(1);
+    }
+    try (Connection direct = jdbc()) {
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + TOGETHER)).isEqualTo(10);
+      assertThat(countOn(direct, "SELECT COUNT(DISTINCT xid) FROM " + TOGETHER)).as("transactions").isEqualTo(1);
+    }
+  }
+
+  /**
+   * A group with a failing transaction in it is undone and each of its transactions runs again
+   * alone: only the failing ones fail, here a handler's failure and a statement PostgreSQL refused.
+   */
+  @Test
+  void aFailingTransactionFailsAloneAndTheRestOfItsGroupCommits() throws Exception {
+    int failing = 4;
+    int refused = 7;
+    List<CompletableFuture<Integer>> queued = queueBehindABlockedTransaction(10, i -> tx -> {
+      if (i == failing) {
+        return insertTogether(tx, i).compose(n -> Future.failedFuture(new IllegalStateException("the handler failed")));
+      }
+      if (i == refused) {
+        return tx.update("INSERT INTO no_such_table (note) VALUES ('refused')").recover(e -> Future.succeededFuture(0));
+      }
+      return insertTogether(tx, i);
+    });
+
+    for (int i = 0; i < queued.size(); i++) {
+      CompletableFuture<Integer> done = queued.get(i);
+      if (i == failing) {
+        assertThat(assertThrows(ExecutionException.class, () -> await(done)).getCause())
+            .isInstanceOf(IllegalStateException.class);
+      } else if (i == refused) {
+        assertThrows(ExecutionException.class, () -> await(done));
+      } else {
+        assertThat(await(done)).as("transaction %d", i).isEqualTo(1);
+      }
+    }
+    try (Connection direct = jdbc()) {
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + TOGETHER)).isEqualTo(8);
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + TOGETHER + " WHERE note = 'queued-" + failing + "'")).isZero();
+      assertThat(countOn(direct, "SELECT COUNT(DISTINCT xid) FROM " + TOGETHER)).as("transactions").isEqualTo(8);
+    }
+  }
+
+  /**
+   * PostgreSQL aborts the whole database transaction when it refuses a statement, and a COMMIT of
+   * it quietly rolls back. A work that carried on after such a refusal, last in its group so that
+   * no other work's statement failed after it, must not have the group report a commit that never
+   * happened: the group runs alone, where only that work fails.
+   */
+  @Test
+  void aGroupInWhichAStatementWasRefusedNeverReportsACommit() throws Exception {
+    int refused = 9;
+    List<CompletableFuture<Integer>> queued = queueBehindABlockedTransaction(10, i -> i == refused
+        ? tx -> tx.update("INSERT INTO no_such_table (note) VALUES ('refused')").recover(e -> Future.succeededFuture(0))
+        : tx -> insertTogether(tx, i));
+
+    for (int i = 0; i < refused; i++) {
+      assertThat(await(queued.get(i))).as("transaction %d", i).isEqualTo(1);
+    }
+    assertThrows(ExecutionException.class, () -> await(queued.get(refused)));
+    try (Connection direct = jdbc()) {
+      assertThat(countOn(direct, "SELECT COUNT(*) FROM " + TOGETHER)).isEqualTo(9);
+    }
+  }
+
+  private static Future<Integer> insertTogether(Tx tx, int i) {
+    return tx.update("INSERT INTO " + TOGETHER + " (note, xid) VALUES (?, txid_current())", "queued-" + i);
+  }
+
+  /**
+   * Asks for one transaction that waits for a table lock held here, then, while it waits, for
+   * {@code n} more; releases the lock and returns the outcomes of those {@code n}.
+   */
+  private List<CompletableFuture<Integer>> queueBehindABlockedTransaction(int n,
+      IntFunction<Function<Tx, Future<Integer>>> work) throws Exception {
+    try (Connection setup = jdbc(); Statement statement = setup.createStatement()) {
+      statement.execute("CREATE TABLE IF NOT EXISTS " + BLOCKER + " (note TEXT)");
+      statement.execute("CREATE TABLE IF NOT EXISTS " + TOGETHER + " (note TEXT, xid BIGINT)");
+      statement.execute("DELETE FROM " + BLOCKER);
+      statement.execute("DELETE FROM " + TOGETHER);
+    }
+    List<CompletableFuture<Integer>> queued = new ArrayList<>();
+    try (Connection locker = jdbc(); Connection watcher = jdbc()) {
+      locker.setAutoCommit(false);
+      try (Statement statement = locker.createStatement()) {
+        statement.execute("LOCK TABLE " + BLOCKER + " IN ACCESS EXCLUSIVE MODE");
+      }
+      CompletableFuture<Integer> blocked = start(context, () -> store.inTransaction(tx -> tx.update(
+          "INSERT INTO " + BLOCKER + " (note) VALUES ('waited')")));
+      Poll.until("the first transaction waiting for the lock", Duration.ofSeconds(10),
+          () -> countOn(watcher, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+              + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO " + BLOCKER + "%'"), waiting -> waiting == 1);
+      for (int i = 0; i < n; i++) {
+        int index = i;
+        queued.add(start(context, () -> store.inTransaction(work.apply(index))));
+      }
+      locker.commit();
+      assertThat(await(blocked)).isEqualTo(1);
+    }
+    return queued;
+  }
+
+  // ---- leases -----------------------------------------------------------------------------------
+
+  /**
+   * A renewal never waits for a row lock: a group of transactions holds the rows of the events it
+   * is finishing until it commits, and a renewal that had locked some claims and then waited for
+   * those would deadlock with it. The locked claim is left as it was; every other one is extended.
+   */
+  @Test
+  void renewPassesOverClaimsWhoseRowsAreLocked() throws Exception {
+    call(() -> store.append(event("EV-renew-locked", "conversation:RL1")));
+    call(() -> store.append(event("EV-renew-free", "conversation:RL2")));
+    List<InboxEvent> claimed = call(() -> store.claim(OWNER, LEASE, 10));
+    assertThat(claimed).hasSize(2);
+    long locked = claimed.get(0).inboxId();
+    long free = claimed.get(1).inboxId();
+    long lockedLease = inboxRow(locked).longValue("lease_until");
+    long freeLease = inboxRow(free).longValue("lease_until");
+
+    try (Connection locker = jdbc()) {
+      locker.setAutoCommit(false);
+      try (Statement statement = locker.createStatement()) {
+        statement.execute("SELECT id FROM inbox_events WHERE id = " + locked + " FOR UPDATE");
+      }
+      call(() -> store.renew(OWNER, LEASE * 10));
+      locker.rollback();
+    }
+    assertThat(inboxRow(free).longValue("lease_until")).isGreaterThan(freeLease + LEASE);
+    assertThat(inboxRow(locked).longValue("lease_until")).isEqualTo(lockedLease);
   }
 
   private static long countOn(Connection connection, String sql) throws SQLException {

@@ -114,8 +114,16 @@ public final class PgInboxStore implements InboxStore {
         due_at = $1, lease_owner = NULL, lease_until = NULL,
         updated_at = $2
       WHERE id = $3 AND status = 'processing' AND lease_owner = $4""";
-  private static final String RENEW_EVENTS =
-      "UPDATE inbox_events SET lease_until = $1 WHERE status = 'processing' AND lease_owner = $2";
+  /**
+   * Never waits for a row lock: a group of handler transactions holds the rows of the events it is
+   * finishing until it commits, and a renewal that locked some claims and then waited for those
+   * would deadlock with the group's finishing of the ones it locked. A claim whose row is locked is
+   * being finished (or its group fails and the next renewal, a third of a lease later, extends it).
+   */
+  private static final String RENEW_EVENTS = """
+      UPDATE inbox_events SET lease_until = $1
+      WHERE id IN (SELECT id FROM inbox_events WHERE status = 'processing' AND lease_owner = $2
+                   FOR UPDATE SKIP LOCKED)""";
   /**
    * Only partitions in which the owner holds a claimed event: a claim may lease partitions whose
    * events it then did not take (its limit, or rows another claim had locked), and an owner that
@@ -137,6 +145,7 @@ public final class PgInboxStore implements InboxStore {
   private final Pool pool;
   private final PgBounded db;
   private final PgBatchWriter<WebhookEvent, AppendResult> appends;
+  private final PgTransactionGroups transactions;
   private final String instanceId;
   /** For what the sender waits on (appends, quarantine): its answer must come in time. */
   private final long commitTimeoutMillis;
@@ -153,6 +162,7 @@ public final class PgInboxStore implements InboxStore {
     this.appends = new PgBatchWriter<>(db, this::insertEvents,
         Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
         store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
+    this.transactions = new PgTransactionGroups(vertx, db, operationTimeoutMillis);
   }
 
   /**
@@ -175,7 +185,23 @@ public final class PgInboxStore implements InboxStore {
         .using(vertx)
         .build();
     LOG.info("inbox store: PostgreSQL {}:{}/{}", connect.getHost(), connect.getPort(), connect.getDatabase());
+    warnWithoutAutovacuum(pool);
     return new PgInboxStore(vertx, pool, settings, store, instanceId);
+  }
+
+  /**
+   * The inbox leaves dead rows behind at the rate events arrive; without autovacuum claims slow down
+   * as they pile up (and plans keep the statistics of an empty table). Said once, at start-up.
+   */
+  private static void warnWithoutAutovacuum(Pool pool) {
+    pool.query("SHOW autovacuum").execute()
+        .onSuccess(rows -> {
+          if (rows.size() == 1 && "off".equals(rows.iterator().next().getString(0))) {
+            LOG.warn("PostgreSQL runs with autovacuum off: the inbox's dead rows pile up and claims slow down"
+                + " with them; turn it on, or VACUUM ANALYZE inbox_events and partition_leases regularly");
+          }
+        })
+        .onFailure(e -> LOG.debug("could not read the autovacuum setting: {}", e.getMessage()));
   }
 
   static void migrate(PgConnectOptions connect) {
@@ -304,7 +330,7 @@ public final class PgInboxStore implements InboxStore {
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
     // A transaction that overruns fails like any lost connection: the handler's event is retried,
     // never taken as processed.
-    return db.withTransaction(operationTimeoutMillis, "transaction", conn -> work.apply(new PgTx(conn)));
+    return transactions.run(work);
   }
 
   @Override
@@ -314,7 +340,10 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<Void> close() {
-    return appends.close().eventually(pool::close);
+    return appends.close().eventually(() -> {
+      transactions.close();
+      return pool.close();
+    });
   }
 
   private static <T> Future<T> unavailable(Throwable failure) {

@@ -1,8 +1,12 @@
 package io.webhookd.store.postgres;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import io.webhookd.store.SqlRow;
@@ -14,20 +18,32 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** A {@link Tx} on one connection inside {@code pool.withTransaction}. */
+/**
+ * A {@link Tx} on one connection inside a transaction, answering on the context of whoever uses it;
+ * it remembers whether any statement failed.
+ */
 final class PgTx implements Tx {
 
   private static final Map<String, String> NUMBERED = new ConcurrentHashMap<>();
 
   private final SqlConnection connection;
+  private final ContextInternal answerOn;
+  private volatile boolean statementFailed;
 
-  PgTx(SqlConnection connection) {
+  /** @param answerOn where statements' results are delivered (a connection answers on its own context) */
+  PgTx(SqlConnection connection, Context answerOn) {
     this.connection = connection;
+    this.answerOn = (ContextInternal) answerOn;
+  }
+
+  /** Whether PostgreSQL refused a statement, which aborts the transaction even if the work went on. */
+  boolean anyStatementFailed() {
+    return statementFailed;
   }
 
   @Override
   public Future<List<SqlRow>> query(String sql, Object... params) {
-    return connection.preparedQuery(numbered(sql)).execute(tuple(params)).map(rows -> {
+    return execute(sql, params).map(rows -> {
       List<SqlRow> result = new ArrayList<>(rows.rowCount());
       for (Row row : rows) {
         Map<String, Object> columns = new HashMap<>();
@@ -42,7 +58,20 @@ final class PgTx implements Tx {
 
   @Override
   public Future<Integer> update(String sql, Object... params) {
-    return connection.preparedQuery(numbered(sql)).execute(tuple(params)).map(rows -> rows.rowCount());
+    return execute(sql, params).map(rows -> rows.rowCount());
+  }
+
+  private Future<RowSet<Row>> execute(String sql, Object... params) {
+    Promise<RowSet<Row>> answer = answerOn.promise();
+    connection.preparedQuery(numbered(sql)).execute(tuple(params)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        answer.complete(ar.result());
+      } else {
+        statementFailed = true;
+        answer.fail(ar.cause());
+      }
+    });
+    return answer.future();
   }
 
   private static Tuple tuple(Object... params) {

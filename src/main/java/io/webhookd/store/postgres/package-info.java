@@ -1,5 +1,6 @@
 /**
  * The PostgreSQL adapter of the inbox store (vertx-pg-client), which several instances share:
- * group-committed appends, partition leases and {@code FOR UPDATE SKIP LOCKED} claims.
+ * group-committed appends, handler transactions run together in groups, partition leases and
+ * {@code FOR UPDATE SKIP LOCKED} claims.
  */
 package io.webhookd.store.postgres;
