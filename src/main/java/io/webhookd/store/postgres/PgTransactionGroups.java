@@ -11,7 +11,6 @@ import io.webhookd.store.Completions;
 import io.webhookd.store.StorageUnavailableException;
 import io.webhookd.store.Tx;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,8 +38,8 @@ import java.util.function.Function;
 final class PgTransactionGroups {
 
   /** Larger groups add latency to every event in them and gain little: the round trips are shared. */
-  static final int MAX_GROUP = 64;
-  static final String LOCK_TIMEOUT = "200ms";
+  private static final int MAX_GROUP = 64;
+  private static final String LOCK_TIMEOUT = "200ms";
 
   private record Asked<T>(Function<Tx, Future<T>> work, Promise<T> promise, Context context) {
   }
@@ -48,8 +47,8 @@ final class PgTransactionGroups {
   private final PgBounded db;
   private final long timeoutMillis;
   /**
-   * Where groups run: an event loop of their own. Begun on a worker's context, every answer of the
-   * database would hop to a worker thread before a work's next statement could go out.
+   * Where groups are formed, begun and ended: one event loop, so that their state needs no lock.
+   * The works themselves run on their callers' contexts.
    */
   private final ContextInternal lane;
   private final ConcurrentLinkedQueue<Asked<?>> queue = new ConcurrentLinkedQueue<>();
@@ -86,30 +85,22 @@ final class PgTransactionGroups {
     while (group.size() < MAX_GROUP && (next = queue.poll()) != null) {
       group.add(next);
     }
-    Future<List<Object>> done = group.size() == 1
-        ? db.withTransaction(timeoutMillis, "transaction", conn -> start(group.get(0), conn, new ArrayList<>()))
-            .map(Collections::<Object>singletonList)
-        : db.withConnection(timeoutMillis, "transactions", conn -> together(conn, group));
-    done.onComplete(ar -> {
-      if (ar.succeeded()) {
-        Completions completions = new Completions();
-        for (int i = 0; i < group.size(); i++) {
-          succeed(completions, group.get(i), ar.result().get(i));
-        }
-        completions.flush();
-        finished();
-      } else if (group.size() == 1 || ar.cause() instanceof StorageUnavailableException) {
-        // Alone, a work's failure is its own; a database that did not answer would not answer
-        // each work alone either.
-        Completions completions = new Completions();
-        for (Asked<?> asked : group) {
-          completions.fail(asked.promise(), asked.context(), ar.cause());
-        }
-        completions.flush();
-        finished();
-      } else {
+    if (group.size() == 1) {
+      runAlone(group.get(0)).onComplete(v -> finished());
+      return;
+    }
+    db.withConnection(timeoutMillis, "transactions", conn -> together(conn, group)).onComplete(ar -> {
+      if (ar.failed() && !(ar.cause() instanceof StorageUnavailableException)) {
         alone(group).onComplete(v -> finished());
+        return;
       }
+      // Committed together; or PostgreSQL did not answer, and would not answer each work alone either.
+      Completions completions = new Completions();
+      for (int i = 0; i < group.size(); i++) {
+        complete(completions, group.get(i), ar.succeeded() ? ar.result().get(i) : null, ar.cause());
+      }
+      completions.flush();
+      finished();
     });
   }
 
@@ -129,15 +120,16 @@ final class PgTransactionGroups {
     List<PgTx> txs = new ArrayList<>(group.size());
     List<Future<Object>> works = new ArrayList<>(group.size());
     for (Asked<?> asked : group) {
-      works.add(start(asked, conn, txs));
+      PgTx tx = txFor(asked, conn);
+      txs.add(tx);
+      works.add(start(asked, tx));
     }
     return Future.join(works).transform(ar -> {
       // A work that recovered from a refused statement would otherwise "commit" a transaction
       // PostgreSQL has already aborted (it answers COMMIT with a rollback, not an error).
       boolean refused = txs.stream().anyMatch(PgTx::anyStatementFailed);
       if (ar.succeeded() && begun.succeeded() && !refused) {
-        List<Object> results = new ArrayList<>(works.size());
-        works.forEach(work -> results.add(work.result()));
+        List<Object> results = works.stream().map(Future::result).toList();
         return conn.query("COMMIT").execute().map(results);
       }
       Throwable cause = ar.failed() ? ar.cause()
@@ -146,17 +138,36 @@ final class PgTransactionGroups {
     });
   }
 
+  /** After a failed group: each work in a transaction of its own, all at once. */
+  private Future<?> alone(List<Asked<?>> group) {
+    List<Future<?>> outcomes = new ArrayList<>(group.size());
+    for (Asked<?> asked : group) {
+      outcomes.add(runAlone(asked));
+    }
+    return Future.join(outcomes);
+  }
+
+  private Future<Object> runAlone(Asked<?> asked) {
+    return db.withTransaction(timeoutMillis, "transaction", conn -> start(asked, txFor(asked, conn)))
+        .onComplete(ar -> {
+          Completions completions = new Completions();
+          complete(completions, asked, ar.result(), ar.cause());
+          completions.flush();
+        });
+  }
+
+  /** A {@link Tx} on {@code conn} that answers where {@code asked}'s work runs. */
+  private PgTx txFor(Asked<?> asked, SqlConnection conn) {
+    return new PgTx(conn, callerOf(asked));
+  }
+
   /**
    * Runs {@code asked}'s work on its caller's context (a worker's, for a handler: a handler's own
-   * computing never runs on an event loop) with a {@link Tx} on {@code conn} that answers there
-   * too; its outcome on the lane.
+   * computing never runs on an event loop); its outcome on the lane.
    */
-  private Future<Object> start(Asked<?> asked, SqlConnection conn, List<PgTx> txs) {
-    Context caller = asked.context() != null ? asked.context() : lane;
-    PgTx tx = new PgTx(conn, caller);
-    txs.add(tx);
+  private Future<Object> start(Asked<?> asked, PgTx tx) {
     Promise<Object> outcome = lane.promise();
-    caller.runOnContext(v -> {
+    callerOf(asked).runOnContext(v -> {
       Future<?> work;
       try {
         work = asked.work().apply(tx);
@@ -174,31 +185,18 @@ final class PgTransactionGroups {
     return outcome.future();
   }
 
-  /** After a failed group: each work in a transaction of its own, all at once. */
-  private Future<?> alone(List<Asked<?>> group) {
-    List<Future<?>> outcomes = new ArrayList<>(group.size());
-    for (Asked<?> asked : group) {
-      outcomes.add(runAlone(asked));
-    }
-    return Future.join(outcomes);
+  private Context callerOf(Asked<?> asked) {
+    return asked.context() != null ? asked.context() : lane;
   }
 
-  private Future<Object> runAlone(Asked<?> asked) {
-    return db.withTransaction(timeoutMillis, "transaction", conn -> start(asked, conn, new ArrayList<>()))
-        .onComplete(ar -> {
-          Completions completions = new Completions();
-          if (ar.succeeded()) {
-            succeed(completions, asked, ar.result());
-          } else {
-            completions.fail(asked.promise(), asked.context(), ar.cause());
-          }
-          completions.flush();
-        });
-  }
-
+  /** Succeeds with {@code result} when {@code failure} is null, else fails. */
   @SuppressWarnings("unchecked")
-  private static <T> void succeed(Completions completions, Asked<T> asked, Object result) {
-    completions.succeed(asked.promise(), asked.context(), (T) result);
+  private static <T> void complete(Completions completions, Asked<T> asked, Object result, Throwable failure) {
+    if (failure == null) {
+      completions.succeed(asked.promise(), asked.context(), (T) result);
+    } else {
+      completions.fail(asked.promise(), asked.context(), failure);
+    }
   }
 
   /** Fails every transaction still waiting for a group: the store is closing. */
