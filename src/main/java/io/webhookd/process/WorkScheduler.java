@@ -161,8 +161,8 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     private final JsonObject json;
     private InboxEvent inbox;
     private long started;
-    private JsonObject result;
-    private EventProcessor.Failure failure;
+    private volatile JsonObject result;
+    private volatile EventProcessor.Failure failure;
 
     Arriving(JsonObject json) {
       this.json = json;
@@ -177,16 +177,13 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
       }
       inbox = event;
       started = System.nanoTime();
-      Future<JsonObject> done = processor.attempt(event, json, tx);
-      result = done.succeeded() ? done.result() : null;
-      return done;
+      // The store may answer later (PostgreSQL) or at once (SQLite); either way before attempted().
+      return processor.attempt(event, json, tx).onSuccess(done -> result = done);
     }
 
     @Override
     public Future<?> failed(InboxEvent event, Throwable cause, Tx tx) {
-      Future<EventProcessor.Failure> recorded = processor.recordFailure(event, cause, tx);
-      failure = recorded.succeeded() ? recorded.result() : null;
-      return recorded;
+      return processor.recordFailure(event, cause, tx).onSuccess(recorded -> failure = recorded);
     }
 
     @Override

@@ -6,8 +6,9 @@ import io.webhookd.event.InboxEvent;
 /**
  * Processing offered to a new event in the very commit that stores it, where the adapter can run
  * it there: one commit instead of two, and no trip through the scheduler and a worker. Both methods
- * run on the adapter's own thread, inside its transaction: they must use only the given {@link Tx}
- * and must not block.
+ * run on the adapter's own thread (SQLite's writer, a PostgreSQL connection's event loop), inside
+ * its transaction: they must use only the given {@link Tx} and must not block. Their futures
+ * complete when the adapter answers the statements: at once on SQLite, later on PostgreSQL.
  */
 public interface FirstAttempt {
 
@@ -20,7 +21,9 @@ public interface FirstAttempt {
 
   /**
    * The attempt failed and the adapter undid its effects: record the failure (a retry or a dead
-   * letter). Should this fail too, the event stays stored claimed, for the workers.
+   * letter). Should this fail too, the event stays stored claimed, for the workers. An adapter that
+   * cannot undo one attempt alone (PostgreSQL runs a batch's attempts in one transaction) never
+   * calls it: the event stays stored claimed, for the workers, who record the failure.
    */
   Future<?> failed(InboxEvent event, Throwable failure, Tx tx);
 }

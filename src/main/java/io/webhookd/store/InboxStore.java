@@ -27,9 +27,9 @@ public interface InboxStore {
 
   /**
    * Like {@link #append}, and where the adapter can, the new event is stored already claimed by
-   * {@code owner} (attempt 1, leased for {@code leaseMillis}); the result says whether it was. An
-   * adapter that cannot claim on insert (other instances' partition leases must be honoured) stores
-   * the event pending, as {@link #append} does.
+   * {@code owner} (attempt 1, leased for {@code leaseMillis}); the result says whether it was. When
+   * it cannot be (older events wait to be claimed, another instance holds its conversation's
+   * partition), the event is stored pending, as {@link #append} does.
    */
   default Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis) {
     return append(event);

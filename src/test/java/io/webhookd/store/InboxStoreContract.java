@@ -254,6 +254,33 @@ public abstract class InboxStoreContract {
     return ("{\"id\":\"" + eventId + "\",\"type\":\"message.received\"}").getBytes(StandardCharsets.UTF_8);
   }
 
+  /** A first attempt: {@code run} processes, {@code failed} records a failure. */
+  protected static Future<Void> complete(InboxEvent inbox, String owner, Tx tx) {
+    return InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null);
+  }
+
+  protected interface Attempt {
+    Future<?> run(InboxEvent inbox, Tx tx);
+  }
+
+  protected interface Recorder {
+    Future<?> failed(InboxEvent inbox, Throwable failure, Tx tx);
+  }
+
+  protected static FirstAttempt attempt(Attempt run, Recorder failed) {
+    return new FirstAttempt() {
+      @Override
+      public Future<?> run(InboxEvent event, Tx tx) {
+        return run.run(event, tx);
+      }
+
+      @Override
+      public Future<?> failed(InboxEvent event, Throwable failure, Tx tx) {
+        return failed.failed(event, failure, tx);
+      }
+    };
+  }
+
   // ---- append -----------------------------------------------------------------------------------
 
   @Test
@@ -511,6 +538,34 @@ public abstract class InboxStoreContract {
     assertThat(call(() -> store.status("openphone", "EV-claimed-append"))).isEqualTo(InboxStatus.PROCESSED);
     assertThat(call(() -> store.appendClaimed(event("EV-claimed-append"), OWNER, LEASE)))
         .isEqualTo(AppendResult.DUPLICATE);
+  }
+
+  /** A first attempt that is given a {@link Tx} writes its effects and the finish in the append's commit. */
+  @Test
+  void aFirstAttemptRunsInTheCommitThatStoresTheEvent() throws Exception {
+    createScratchTable();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-first"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-first").compose(n -> complete(inbox, OWNER, tx)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(result.attempted()).isTrue();
+    assertThat(call(() -> store.status("openphone", "EV-first"))).isEqualTo(InboxStatus.PROCESSED);
+    assertThat(effects("EV-first")).isEqualTo(1);
+    assertThat(audit("EV-first")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
+  }
+
+  /** A duplicate that reaches the store gets no attempt: nothing of it is written. */
+  @Test
+  void aDuplicateGetsNoFirstAttempt() throws Exception {
+    createScratchTable();
+    call(() -> store.append(event("EV-twice")));
+    AppendResult again = call(() -> store.appendClaimed(event("EV-twice"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-twice").compose(n -> complete(inbox, OWNER, tx)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(again).isEqualTo(AppendResult.DUPLICATE);
+    assertThat(effects("EV-twice")).isZero();
+    assertThat(audit("EV-twice")).extracting(r -> r.string("state")).containsExactly("received");
   }
 
   @Test

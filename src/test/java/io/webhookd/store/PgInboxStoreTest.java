@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.TransactionRollbackException;
 import io.webhookd.config.Settings;
@@ -280,6 +281,167 @@ class PgInboxStoreTest extends InboxStoreContract {
   }
 
   // ---- partition leases -------------------------------------------------------------------------
+
+  // ---- claimed and processed on arrival -------------------------------------------------------------
+
+  /** A processed first attempt gives its partition back in the same commit: no other instance waits for it. */
+  @Test
+  void aFirstAttemptLeavesNoPartitionLeaseBehind() throws Exception {
+    createScratchTable();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-released"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-released").compose(n -> complete(inbox, OWNER, tx)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(result.attempted()).isTrue();
+    assertThat(count("SELECT COUNT(*) AS n FROM partition_leases")).isZero();
+    call(() -> store.append(event("EV-released-next")));
+    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).hasSize(1);
+  }
+
+  /**
+   * Stored claimed without an attempt (none given, or declined), the event keeps its partition
+   * leased to its owner, for the owner's workers.
+   */
+  @Test
+  void anEventStoredClaimedKeepsItsPartitionLeased() throws Exception {
+    AppendResult declined = call(() -> store.appendClaimed(event("EV-declined"), OWNER, LEASE,
+        attempt((inbox, tx) -> null, (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(declined.claimed()).isTrue();
+    assertThat(declined.attempted()).isFalse();
+    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo(OWNER);
+    call(() -> store.append(event("EV-declined-next")));
+    assertThat(call(() -> store.claim("owner-b", LEASE, 10))).as("the partition is the owner's").isEmpty();
+  }
+
+  /**
+   * A failed first attempt is undone with every attempt of its batch, and the batch stored again
+   * for the workers: claimed, leased, no effects, and no failure recorded here (a worker records it).
+   */
+  @Test
+  void aFailedFirstAttemptLeavesTheEventClaimedForTheWorkers() throws Exception {
+    createScratchTable();
+    AtomicInteger recorded = new AtomicInteger();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-fails"), OWNER, LEASE, attempt(
+        (inbox, tx) -> effect(tx, "EV-fails").compose(n -> Future.failedFuture("handler failed")),
+        (inbox, failure, tx) -> {
+          recorded.incrementAndGet();
+          return Future.succeededFuture();
+        })));
+
+    assertThat(result.claimed()).isTrue();
+    assertThat(result.attempted()).isFalse();
+    assertThat(effects("EV-fails")).isZero();
+    assertThat(recorded).hasValue(0);
+    SqlRow row = inboxRow(result.inboxId());
+    assertThat(row.string("status")).isEqualTo("processing");
+    assertThat(row.string("lease_owner")).isEqualTo(OWNER);
+    assertThat(partitionLease(PARTITION).string("owner")).isEqualTo(OWNER);
+    assertThat(audit("EV-fails")).extracting(r -> r.string("state")).containsExactly("received", "processing");
+  }
+
+  /**
+   * Appends asked for at once share batches, and a batch's attempts one transaction: whichever
+   * batch the failing one lands in, every event is stored, each effect is there exactly when its
+   * event was processed, and the failing one's never.
+   */
+  @Test
+  void appendsWithFirstAttemptsAtOnceStoreEveryEventAndOnlyProcessedOnesHaveEffects() throws Exception {
+    createScratchTable();
+    List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String id = "EV-together-" + i;
+      boolean fails = i == 7;
+      appends.add(start(context, () -> store.appendClaimed(event(id, "conversation:" + id), OWNER, LEASE, attempt(
+          (inbox, tx) -> effect(tx, id).compose(n -> fails ? Future.failedFuture("handler failed")
+              : complete(inbox, OWNER, tx)),
+          (inbox, failure, tx) -> Future.failedFuture("not expected")))));
+    }
+    for (int i = 0; i < 20; i++) {
+      AppendResult result = await(appends.get(i));
+      String id = "EV-together-" + i;
+      assertThat(result.stored()).as(id).isTrue();
+      assertThat(result.claimed()).as(id).isTrue();
+      assertThat(effects(id)).as("effects of " + id).isEqualTo(result.attempted() ? 1 : 0);
+      assertThat(inboxRow(result.inboxId()).string("status")).as(id)
+          .isEqualTo(result.attempted() ? "processed" : "processing");
+      if (i == 7) {
+        assertThat(result.attempted()).as("the failing attempt").isFalse();
+      }
+    }
+  }
+
+  /**
+   * A first attempt that waits for a lock another transaction holds gives up within the lock
+   * timeout: the sender's answer does not wait for that transaction, and the event is stored for
+   * the workers.
+   */
+  @Test
+  void aFirstAttemptThatWaitsForALockGivesUpAndTheEventIsStoredForTheWorkers() throws Exception {
+    createScratchTable();
+    try (Connection holder = jdbc(); Statement statement = holder.createStatement()) {
+      holder.setAutoCommit(false);
+      statement.execute("LOCK TABLE " + SCRATCH + " IN EXCLUSIVE MODE");
+      AppendResult result = call(() -> store.appendClaimed(event("EV-blocked"), OWNER, LEASE, attempt(
+          (inbox, tx) -> effect(tx, "EV-blocked").compose(n -> complete(inbox, OWNER, tx)),
+          (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+      holder.rollback();
+
+      assertThat(result.claimed()).isTrue();
+      assertThat(result.attempted()).isFalse();
+      assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("processing");
+    }
+    assertThat(effects("EV-blocked")).isZero();
+  }
+
+  /**
+   * A first attempt that is not done in time (its handler waits for something other than its
+   * statements) is given up: the sender gets its answer, the event is stored for the workers, and
+   * what the attempt sends once it goes on is refused rather than run outside the transaction.
+   */
+  @Test
+  void aFirstAttemptNotDoneInTimeIsGivenUpAndCanWriteNothingAfterwards() throws Exception {
+    createScratchTable();
+    Promise<Void> handlerWaits = Promise.promise();
+    CompletableFuture<Integer> lateWrite = new CompletableFuture<>();
+    AppendResult result = call(() -> store.appendClaimed(event("EV-slow"), OWNER, LEASE, attempt(
+        (inbox, tx) -> handlerWaits.future().compose(v -> effect(tx, "EV-slow"))
+            .onComplete(ar -> lateWrite.complete(ar.succeeded() ? 1 : 0)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+
+    assertThat(result.claimed()).isTrue();
+    assertThat(result.attempted()).isFalse();
+    context.runOnContext(v -> handlerWaits.complete());
+    assertThat(lateWrite.get(10, TimeUnit.SECONDS)).as("the late statement succeeded").isZero();
+    assertThat(effects("EV-slow")).isZero();
+    assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("processing");
+  }
+
+  /** Nothing overtakes an older event of its conversation that waits to be claimed, nor another owner's lease. */
+  @Test
+  void anEventIsStoredPendingBehindItsConversationOrAnotherOwnersLease() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    FirstAttempt counted = attempt((inbox, tx) -> {
+      attempts.incrementAndGet();
+      return complete(inbox, OWNER, tx);
+    }, (inbox, failure, tx) -> Future.failedFuture("not expected"));
+    call(() -> store.append(event("EV-older", "conversation:a")));
+    AppendResult behind = call(() -> store.appendClaimed(event("EV-behind", "conversation:a"), OWNER, LEASE, counted));
+
+    try (Connection connection = jdbc(); Statement statement = connection.createStatement()) {
+      statement.execute("INSERT INTO partition_leases (partition_key, owner, lease_until) VALUES ('conversation:b', "
+          + "'owner-b', " + (System.currentTimeMillis() + LEASE) + ")");
+    }
+    AppendResult leased = call(() -> store.appendClaimed(event("EV-leased", "conversation:b"), OWNER, LEASE, counted));
+
+    for (AppendResult result : List.of(behind, leased)) {
+      assertThat(result.claimed()).isFalse();
+      assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("pending");
+    }
+    assertThat(attempts).hasValue(0);
+    assertThat(partitionLease("conversation:b").string("owner")).isEqualTo("owner-b");
+    assertThat(count("SELECT COUNT(*) AS n FROM partition_leases WHERE partition_key = 'conversation:a'")).isZero();
+  }
 
   @Test
   void claimLeasesTheEventsPartitionToTheOwner() throws Exception {

@@ -193,34 +193,6 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     assertThat(claimable.get(0).attempt()).isEqualTo(2);
   }
 
-  /** A first attempt that is given a {@link Tx} writes its effects and the finish in the append's commit. */
-  @Test
-  void aFirstAttemptRunsInTheCommitThatStoresTheEvent() throws Exception {
-    createScratchTable();
-    AppendResult result = call(() -> store.appendClaimed(event("EV-first"), OWNER, LEASE, attempt(
-        (inbox, tx) -> effect(tx, "EV-first").compose(n -> complete(inbox, OWNER, tx)),
-        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
-
-    assertThat(result.attempted()).isTrue();
-    assertThat(call(() -> store.status("openphone", "EV-first"))).isEqualTo(InboxStatus.PROCESSED);
-    assertThat(effects("EV-first")).isEqualTo(1);
-    assertThat(audit("EV-first")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
-  }
-
-  /** A duplicate that reaches the store gets no attempt: nothing of it is written. */
-  @Test
-  void aDuplicateGetsNoFirstAttempt() throws Exception {
-    createScratchTable();
-    call(() -> store.append(event("EV-twice")));
-    AppendResult again = call(() -> store.appendClaimed(event("EV-twice"), OWNER, LEASE, attempt(
-        (inbox, tx) -> effect(tx, "EV-twice").compose(n -> complete(inbox, OWNER, tx)),
-        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
-
-    assertThat(again).isEqualTo(AppendResult.DUPLICATE);
-    assertThat(effects("EV-twice")).isZero();
-    assertThat(audit("EV-twice")).extracting(r -> r.string("state")).containsExactly("received");
-  }
-
   /** A failed attempt's effects are undone and its failure recorded in their place, in the same commit. */
   @Test
   void aFailedFirstAttemptIsUndoneAndItsFailureRecorded() throws Exception {
@@ -280,32 +252,6 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     AppendResult after = call(() -> store.appendClaimed(event("EV-after", "conversation:c"), OWNER, LEASE,
         attempt((inbox, tx) -> complete(inbox, OWNER, tx), (inbox, failure, tx) -> Future.failedFuture("no"))));
     assertThat(after.attempted()).isTrue();
-  }
-
-  private static Future<Void> complete(InboxEvent inbox, String owner, Tx tx) {
-    return InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null);
-  }
-
-  private interface Attempt {
-    Future<?> run(InboxEvent inbox, Tx tx);
-  }
-
-  private interface Recorder {
-    Future<?> failed(InboxEvent inbox, Throwable failure, Tx tx);
-  }
-
-  private static FirstAttempt attempt(Attempt run, Recorder failed) {
-    return new FirstAttempt() {
-      @Override
-      public Future<?> run(InboxEvent event, Tx tx) {
-        return run.run(event, tx);
-      }
-
-      @Override
-      public Future<?> failed(InboxEvent event, Throwable failure, Tx tx) {
-        return failed.failed(event, failure, tx);
-      }
-    };
   }
 
   @Test

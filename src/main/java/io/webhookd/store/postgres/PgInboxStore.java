@@ -8,13 +8,13 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.AppendResult;
+import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
@@ -24,9 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.flywaydb.core.Flyway;
@@ -43,30 +41,6 @@ public final class PgInboxStore implements InboxStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(PgInboxStore.class);
 
-  /**
-   * A batch of events (one array per column, in lock order) and their "received" audit entries in
-   * one statement; an event without a row back is a duplicate.
-   */
-  private static final String INSERT_EVENTS = """
-      WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[],
-                             $7::text[], $8::bytea[])
-          WITH ORDINALITY AS t(source, event_id, event_type, occurred_at, partition_key, received_at,
-                               signature_scheme, body, n)
-      ), stored AS (
-        INSERT INTO inbox_events
-          (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
-           body, status, attempts, due_at, updated_at)
-        SELECT source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
-               body, 'pending', 0, $9, $9
-        FROM input ORDER BY n
-        ON CONFLICT (source, event_id) DO NOTHING
-        RETURNING id, source, event_id, received_at, signature_scheme
-      ), audited AS (
-        INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
-        SELECT id, source, event_id, received_at, 'received', 0, signature_scheme, $10 FROM stored
-      )
-      SELECT id, source, event_id FROM stored""";
   private static final String AUDIT_DUPLICATE = """
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       SELECT (SELECT id FROM inbox_events WHERE source = $1 AND event_id = $2), $1, $2, $3, 'duplicate', 0, $4, $5""";
@@ -133,7 +107,7 @@ public final class PgInboxStore implements InboxStore {
       UPDATE partition_leases SET lease_until = $1
       WHERE owner = $2
         AND partition_key IN (SELECT partition_key FROM inbox_events WHERE status = 'processing' AND lease_owner = $2)""";
-  private static final String RELEASE =
+  static final String RELEASE =
       "DELETE FROM partition_leases WHERE owner = $1 AND partition_key = ANY($2)";
   private static final String QUARANTINE = """
       INSERT INTO rejected_requests
@@ -144,7 +118,7 @@ public final class PgInboxStore implements InboxStore {
 
   private final Pool pool;
   private final PgBounded db;
-  private final PgBatchWriter<WebhookEvent, AppendResult> appends;
+  private final PgBatchWriter<PgAppends.Append, AppendResult> appends;
   private final PgTransactionGroups transactions;
   private final String instanceId;
   /** For what the sender waits on (appends, quarantine): its answer must come in time. */
@@ -159,8 +133,7 @@ public final class PgInboxStore implements InboxStore {
     this.commitTimeoutMillis = store.commitTimeout().toMillis();
     this.operationTimeoutMillis = settings.operationTimeout().toMillis();
     int concurrentBatches = Math.max(1, settings.poolSize() / 2);
-    this.appends = new PgBatchWriter<>(db, this::insertEvents,
-        Comparator.comparing(WebhookEvent::source).thenComparing(WebhookEvent::eventId),
+    this.appends = new PgBatchWriter<>(db, new PgAppends(vertx, instanceId), PgAppends.LOCK_ORDER,
         store.batchSize(), concurrentBatches, store.queueCapacity(), store.commitTimeout().toMillis());
     this.transactions = new PgTransactionGroups(vertx, db, operationTimeoutMillis);
   }
@@ -213,46 +186,6 @@ public final class PgInboxStore implements InboxStore {
         .migrate();
   }
 
-  private Future<List<AppendResult>> insertEvents(SqlConnection conn, List<WebhookEvent> batch) {
-    int n = batch.size();
-    String[] sources = new String[n];
-    String[] eventIds = new String[n];
-    String[] types = new String[n];
-    Long[] occurredAt = new Long[n];
-    String[] partitions = new String[n];
-    Long[] receivedAt = new Long[n];
-    String[] schemes = new String[n];
-    Buffer[] bodies = new Buffer[n];
-    for (int i = 0; i < n; i++) {
-      WebhookEvent event = batch.get(i);
-      sources[i] = event.source();
-      eventIds[i] = event.eventId();
-      types[i] = event.type();
-      occurredAt[i] = event.occurredAt();
-      partitions[i] = event.partitionKey();
-      receivedAt[i] = event.receivedAt();
-      schemes[i] = event.scheme();
-      bodies[i] = Buffer.buffer(event.body());
-    }
-    Tuple args = Tuple.tuple().addArrayOfString(sources).addArrayOfString(eventIds).addArrayOfString(types)
-        .addArrayOfLong(occurredAt).addArrayOfString(partitions).addArrayOfLong(receivedAt)
-        .addArrayOfString(schemes).addArrayOfBuffer(bodies).addLong(System.currentTimeMillis())
-        .addString(instanceId);
-    return conn.preparedQuery(INSERT_EVENTS).execute(args).map(rows -> {
-      Map<String, Long> stored = new HashMap<>(rows.rowCount() * 2);
-      for (Row row : rows) {
-        stored.put(row.getString(1) + '\u0000' + row.getString(2), row.getLong(0));
-      }
-      // The same event twice in one batch: the first is stored, the second is its duplicate.
-      List<AppendResult> results = new ArrayList<>(n);
-      for (WebhookEvent event : batch) {
-        Long id = stored.remove(event.source() + '\u0000' + event.eventId());
-        results.add(id != null ? new AppendResult(true, id) : AppendResult.DUPLICATE);
-      }
-      return results;
-    });
-  }
-
   @Override
   public void recordDuplicate(WebhookEvent event, String detectedBy) {
     Tuple args = Tuple.of(event.source(), event.eventId(), event.receivedAt(), "detected by " + detectedBy, instanceId);
@@ -262,7 +195,26 @@ public final class PgInboxStore implements InboxStore {
 
   @Override
   public Future<AppendResult> append(WebhookEvent event) {
-    return appends.write(event);
+    return appends.write(PgAppends.Append.of(event));
+  }
+
+  /**
+   * Claimed in the commit that stores it when its conversation's partition is free (or already
+   * this owner's) and nothing else of the conversation waits or is in processing.
+   */
+  @Override
+  public Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis) {
+    return appends.write(new PgAppends.Append(event, owner, leaseMillis, null));
+  }
+
+  /**
+   * Claimed as above, and processed in the same transaction: the attempts of a batch run together,
+   * their statements pipelined on its connection. Should one fail, the batch is stored again without
+   * attempts and its events go to the workers; {@link FirstAttempt#failed} is never called.
+   */
+  @Override
+  public Future<AppendResult> appendClaimed(WebhookEvent event, String owner, long leaseMillis, FirstAttempt attempt) {
+    return appends.write(new PgAppends.Append(event, owner, leaseMillis, attempt));
   }
 
   @Override

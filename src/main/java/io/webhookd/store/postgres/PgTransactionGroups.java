@@ -32,14 +32,13 @@ import java.util.function.Function;
  *
  * <p>One group runs at a time. Two groups of one instance could lock the same rows (a contact, a
  * message) in opposite orders; one group cannot deadlock with itself. A group waiting on another
- * instance's group gives up after {@link #LOCK_TIMEOUT} and runs its works alone, rather than
- * waiting for PostgreSQL's deadlock detection to pick a victim.
+ * instance's group gives up after {@link PgSharedTransaction#LOCK_TIMEOUT} and runs its works
+ * alone.
  */
 final class PgTransactionGroups {
 
   /** Larger groups add latency to every event in them and gain little: the round trips are shared. */
   private static final int MAX_GROUP = 64;
-  private static final String LOCK_TIMEOUT = "200ms";
 
   private record Asked<T>(Function<Tx, Future<T>> work, Promise<T> promise, Context context) {
   }
@@ -109,14 +108,9 @@ final class PgTransactionGroups {
     startGroup();
   }
 
-  /**
-   * The group's works in one transaction: BEGIN, every work's statements as they come, then COMMIT
-   * once all of them succeeded (ROLLBACK otherwise). A connection runs its commands in order, so
-   * BEGIN and the lock timeout go out ahead of the works' first statements, in the same round trip.
-   */
+  /** The group's works in one transaction, committed once all of them succeeded. */
   private Future<List<Object>> together(SqlConnection conn, List<Asked<?>> group) {
-    Future<?> begun = Future.all(conn.query("BEGIN").execute(),
-        conn.query("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT + "'").execute());
+    PgSharedTransaction shared = PgSharedTransaction.begin(conn, true);
     List<PgTx> txs = new ArrayList<>(group.size());
     List<Future<Object>> works = new ArrayList<>(group.size());
     for (Asked<?> asked : group) {
@@ -124,18 +118,7 @@ final class PgTransactionGroups {
       txs.add(tx);
       works.add(start(asked, tx));
     }
-    return Future.join(works).transform(ar -> {
-      // A work that recovered from a refused statement would otherwise "commit" a transaction
-      // PostgreSQL has already aborted (it answers COMMIT with a rollback, not an error).
-      boolean refused = txs.stream().anyMatch(PgTx::anyStatementFailed);
-      if (ar.succeeded() && begun.succeeded() && !refused) {
-        List<Object> results = works.stream().map(Future::result).toList();
-        return conn.query("COMMIT").execute().map(results);
-      }
-      Throwable cause = ar.failed() ? ar.cause()
-          : begun.failed() ? begun.cause() : new IllegalStateException("a statement of the group was refused");
-      return conn.query("ROLLBACK").execute().transform(v -> Future.failedFuture(cause));
-    });
+    return shared.end(Future.join(works).map(v -> works.stream().map(Future::result).toList()), txs);
   }
 
   /** After a failed group: each work in a transaction of its own, all at once. */

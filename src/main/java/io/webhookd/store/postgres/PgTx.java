@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@link Tx} on one connection inside a transaction, answering on the context of whoever uses it;
- * it remembers whether any statement failed.
+ * it remembers whether any statement failed, and refuses statements once the transaction has ended
+ * (sent after the COMMIT or ROLLBACK, a statement would run on its own).
  */
 final class PgTx implements Tx {
 
@@ -29,6 +30,7 @@ final class PgTx implements Tx {
   private final SqlConnection connection;
   private final ContextInternal answerOn;
   private volatile boolean statementFailed;
+  private volatile boolean ended;
 
   /** @param answerOn where statements' results are delivered (a connection answers on its own context) */
   PgTx(SqlConnection connection, Context answerOn) {
@@ -39,6 +41,11 @@ final class PgTx implements Tx {
   /** Whether PostgreSQL refused a statement, which aborts the transaction even if the work went on. */
   boolean anyStatementFailed() {
     return statementFailed;
+  }
+
+  /** From now on every statement fails without being sent. */
+  void end() {
+    ended = true;
   }
 
   @Override
@@ -62,6 +69,9 @@ final class PgTx implements Tx {
   }
 
   private Future<RowSet<Row>> execute(String sql, Object... params) {
+    if (ended) {
+      return answerOn.failedFuture(new IllegalStateException("the transaction has ended"));
+    }
     Promise<RowSet<Row>> answer = answerOn.promise();
     connection.preparedQuery(numbered(sql)).execute(tuple(params)).onComplete(ar -> {
       if (ar.succeeded()) {
