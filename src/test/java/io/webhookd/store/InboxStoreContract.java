@@ -280,6 +280,12 @@ public abstract class InboxStoreContract {
       }
     };
   }
+  /** A first attempt that writes its effect ({@code noteId}) and finishes the event; it is not expected to fail. */
+  protected static FirstAttempt processes(String noteId) {
+    return attempt((inbox, tx) -> effect(tx, noteId).compose(n -> complete(inbox, OWNER, tx)),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"));
+  }
+
 
   // ---- append -----------------------------------------------------------------------------------
 
@@ -544,9 +550,7 @@ public abstract class InboxStoreContract {
   @Test
   void aFirstAttemptRunsInTheCommitThatStoresTheEvent() throws Exception {
     createScratchTable();
-    AppendResult result = call(() -> store.appendClaimed(event("EV-first"), OWNER, LEASE, attempt(
-        (inbox, tx) -> effect(tx, "EV-first").compose(n -> complete(inbox, OWNER, tx)),
-        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+    AppendResult result = call(() -> store.appendClaimed(event("EV-first"), OWNER, LEASE, processes("EV-first")));
 
     assertThat(result.attempted()).isTrue();
     assertThat(call(() -> store.status("openphone", "EV-first"))).isEqualTo(InboxStatus.PROCESSED);
@@ -559,9 +563,7 @@ public abstract class InboxStoreContract {
   void aDuplicateGetsNoFirstAttempt() throws Exception {
     createScratchTable();
     call(() -> store.append(event("EV-twice")));
-    AppendResult again = call(() -> store.appendClaimed(event("EV-twice"), OWNER, LEASE, attempt(
-        (inbox, tx) -> effect(tx, "EV-twice").compose(n -> complete(inbox, OWNER, tx)),
-        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+    AppendResult again = call(() -> store.appendClaimed(event("EV-twice"), OWNER, LEASE, processes("EV-twice")));
 
     assertThat(again).isEqualTo(AppendResult.DUPLICATE);
     assertThat(effects("EV-twice")).isZero();

@@ -280,20 +280,23 @@ class PgInboxStoreTest extends InboxStoreContract {
     }
   }
 
-  // ---- partition leases -------------------------------------------------------------------------
+  // ---- claimed and processed on arrival ---------------------------------------------------------
 
-  // ---- claimed and processed on arrival -------------------------------------------------------------
-
-  /** A processed first attempt gives its partition back in the same commit: no other instance waits for it. */
+  /**
+   * A processed first attempt gives its partition back in the same commit, and so does a duplicate
+   * that leased it: no other instance waits for either.
+   */
   @Test
-  void aFirstAttemptLeavesNoPartitionLeaseBehind() throws Exception {
+  void aFirstAttemptOrADuplicateLeavesNoPartitionLeaseBehind() throws Exception {
     createScratchTable();
-    AppendResult result = call(() -> store.appendClaimed(event("EV-released"), OWNER, LEASE, attempt(
-        (inbox, tx) -> effect(tx, "EV-released").compose(n -> complete(inbox, OWNER, tx)),
-        (inbox, failure, tx) -> Future.failedFuture("not expected"))));
-
+    AppendResult result = call(() -> store.appendClaimed(event("EV-released"), OWNER, LEASE, processes("EV-released")));
     assertThat(result.attempted()).isTrue();
     assertThat(count("SELECT COUNT(*) AS n FROM partition_leases")).isZero();
+
+    AppendResult again = call(() -> store.appendClaimed(event("EV-released"), OWNER, LEASE, processes("EV-released")));
+    assertThat(again).isEqualTo(AppendResult.DUPLICATE);
+    assertThat(count("SELECT COUNT(*) AS n FROM partition_leases")).isZero();
+    assertThat(effects("EV-released")).isEqualTo(1);
     call(() -> store.append(event("EV-released-next")));
     assertThat(call(() -> store.claim("owner-b", LEASE, 10))).hasSize(1);
   }
@@ -382,9 +385,7 @@ class PgInboxStoreTest extends InboxStoreContract {
     try (Connection holder = jdbc(); Statement statement = holder.createStatement()) {
       holder.setAutoCommit(false);
       statement.execute("LOCK TABLE " + SCRATCH + " IN EXCLUSIVE MODE");
-      AppendResult result = call(() -> store.appendClaimed(event("EV-blocked"), OWNER, LEASE, attempt(
-          (inbox, tx) -> effect(tx, "EV-blocked").compose(n -> complete(inbox, OWNER, tx)),
-          (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+      AppendResult result = call(() -> store.appendClaimed(event("EV-blocked"), OWNER, LEASE, processes("EV-blocked")));
       holder.rollback();
 
       assertThat(result.claimed()).isTrue();
@@ -442,6 +443,8 @@ class PgInboxStoreTest extends InboxStoreContract {
     assertThat(partitionLease("conversation:b").string("owner")).isEqualTo("owner-b");
     assertThat(count("SELECT COUNT(*) AS n FROM partition_leases WHERE partition_key = 'conversation:a'")).isZero();
   }
+
+  // ---- partition leases -------------------------------------------------------------------------
 
   @Test
   void claimLeasesTheEventsPartitionToTheOwner() throws Exception {

@@ -60,7 +60,8 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
    * rows of their own. An event with an owner ($11) is stored
    * claimed by it (attempt 1, leased until $12) when its conversation's partition can be leased:
    * free, expired or the owner's already, and nothing else of the conversation pending or in
-   * processing that it would overtake. Partitions are leased in key order, as claims lease them.
+   * processing that it would overtake. Partitions are leased in key order, as claims lease them;
+   * one leased for an event that turns out a duplicate is released before the transaction ends.
    */
   private static final String INSERT_EVENTS = """
       WITH input AS (
@@ -74,7 +75,6 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
         WHERE owner IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM inbox_events e
                           WHERE e.partition_key = input.partition_key AND e.status IN ('pending', 'processing'))
-          AND NOT EXISTS (SELECT 1 FROM inbox_events e WHERE e.source = input.source AND e.event_id = input.event_id)
         ORDER BY partition_key
         ON CONFLICT (partition_key) DO UPDATE
           SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
@@ -172,6 +172,8 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     if (attempts.isComplete()) {
       return attempts;
     }
+    // Not Future#timeout: on a future without a context (Future.join's) its timer fires on another
+    // thread, and the ROLLBACK must go out on this one, after whatever the attempts sent.
     Promise<Object> bounded = Promise.promise();
     long timer = vertx.setTimer(ATTEMPTS_BUDGET_MILLIS, id -> bounded.tryFail(
         new IllegalStateException("first attempts not done within " + ATTEMPTS_BUDGET_MILLIS + " ms")));
