@@ -27,11 +27,10 @@ import org.slf4j.LoggerFactory;
  * but a short tail, the writer copies that tail itself between two batches, where nothing can be
  * added to it, and its next transaction starts the WAL over, in place.
  *
- * <p>Rounds are short, so that a pass copies little at a time, and a round's passes go on until
- * the tail left for the writer is a few dozen pages: the writer's share ends with a sync of the
- * database file, which under load waits behind the other writes to the disk and grows with the
- * pages the writer copied (a median of 12 ms with up to 2,048 of them, 4-5 ms with a few dozen,
- * 0.3 ms on an idle disk). Passes on this thread cost the writer nothing.
+ * <p>A round's passes go on until the tail left for the writer is a few dozen pages: the writer's
+ * share ends with a sync of the database file, which under load waits behind the other writes to
+ * the disk and grows with the pages the writer copied (a median of 12 ms with up to 2,048 of them,
+ * 4-5 ms with a few dozen, 0.3 ms on an idle disk). Passes on this thread cost the writer nothing.
  */
 final class SqliteCheckpointer {
 
