@@ -30,6 +30,7 @@ import io.webhookd.observe.Metrics;
 import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.observe.Readiness;
 import io.webhookd.observe.ReadinessChecks;
+import io.webhookd.observe.SqliteWriterMetrics;
 import io.webhookd.process.DeadLetterAlerts;
 import io.webhookd.process.EventProcessor;
 import io.webhookd.process.EventDispatcher;
@@ -97,6 +98,7 @@ public final class WebhookdServer {
       if (store instanceof SqliteInboxStore sqlite) {
         metrics.gauge("webhook.sqlite.wal.bytes", "SQLite: bytes written to the WAL since it last started over",
             sqlite, SqliteInboxStore::walBytes);
+        sqlite.reportTimings(new SqliteWriterMetrics(metrics.registry()));
       }
 
       List<DedupTier> tiers = new ArrayList<>();

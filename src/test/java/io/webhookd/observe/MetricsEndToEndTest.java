@@ -154,6 +154,16 @@ class MetricsEndToEndTest {
     assertThat(scrape.value("webhook_ack_seconds_count")).as("webhook_ack_seconds_count").isEqualTo(12.0);
     assertThat(scrape.value("webhook_dlq_size")).as("webhook_dlq_size").isEqualTo(2.0);
     assertThat(scrape.value("webhook_queue_size")).as("webhook_queue_size").isEqualTo(0.0);
+    // The SQLite writer's stages: each of the 9 events stored waited for a batch, and batches were
+    // committed and synced (the writer also runs processing and the backlog readings).
+    assertThat(scrape.value("webhook_sqlite_wait_seconds_count")).as("webhook_sqlite_wait_seconds_count")
+        .isGreaterThanOrEqualTo(9.0);
+    assertThat(scrape.value("webhook_sqlite_batch_tasks_sum")).as("webhook_sqlite_batch_tasks_sum")
+        .isGreaterThanOrEqualTo(9.0);
+    assertThat(scrape.value("webhook_sqlite_batch_seconds_count")).as("webhook_sqlite_batch_seconds_count")
+        .isGreaterThanOrEqualTo(1.0);
+    assertThat(scrape.value("webhook_sqlite_sync_seconds_count")).as("webhook_sqlite_sync_seconds_count")
+        .isGreaterThanOrEqualTo(1.0);
     assertHistogramsConsistent(scrape);
     assertLabelsBounded(scrape);
 
@@ -244,7 +254,8 @@ class MetricsEndToEndTest {
 
   /** Each histogram's +Inf bucket equals its count, and buckets never decrease. */
   static void assertHistogramsConsistent(Scrape scrape) {
-    for (String family : List.of("webhook_ack_seconds", "webhook_processing_seconds")) {
+    for (String family : List.of("webhook_ack_seconds", "webhook_processing_seconds", "webhook_sqlite_wait_seconds",
+        "webhook_sqlite_batch_seconds", "webhook_sqlite_batch_tasks", "webhook_sqlite_sync_seconds")) {
       assertThat(scrape.type(family)).as("# TYPE of %s", family).isEqualTo("histogram");
       Map<String, Double> counts = scrape.series(family + "_count", "type");
       counts.forEach((key, count) -> {

@@ -8,6 +8,7 @@ import io.webhookd.config.Settings;
 import io.webhookd.config.Settings.SqliteSynchronous;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.sqlite.SqliteInboxStore;
+import io.webhookd.store.sqlite.WriterTimings;
 import io.webhookd.testing.Poll;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,10 +21,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -57,6 +61,53 @@ class SqliteInboxStoreTest extends InboxStoreContract {
   @Test
   void theShippedDefaultsCommitWithSynchronousFull() {
     assertThat(settings.sqliteSynchronous()).isEqualTo(SqliteSynchronous.FULL);
+  }
+
+  /**
+   * The writer tells where an acknowledgement's time goes: every write's wait for its batch, every
+   * batch's run to its commit, and every commit's sync, each one before its writes are answered.
+   */
+  @Test
+  void theWriterReportsEveryWritesWaitEveryBatchAndEverySync() throws Exception {
+    RecordedTimings timings = new RecordedTimings();
+    ((SqliteInboxStore) store).reportTimings(timings);
+    call(() -> {
+      List<Future<AppendResult>> appends = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        appends.add(store.append(event("EV-timed-" + i)));
+      }
+      return Future.all(appends);
+    });
+
+    assertThat(timings.waits).hasSize(40).allMatch(nanos -> nanos >= 0);
+    assertThat(timings.batchTasks.stream().mapToInt(Integer::intValue).sum()).as("writes in the batches").isEqualTo(40);
+    assertThat(timings.batchNanos).hasSameSizeAs(timings.batchTasks).allMatch(nanos -> nanos > 0);
+    assertThat(timings.syncNanos).as("one sync per commit").hasSameSizeAs(timings.batchTasks)
+        .allMatch(nanos -> nanos > 0);
+  }
+
+  /** What the writer reported, from its thread and the syncer's. */
+  private static final class RecordedTimings implements WriterTimings {
+    final Queue<Long> waits = new ConcurrentLinkedQueue<>();
+    final Queue<Integer> batchTasks = new ConcurrentLinkedQueue<>();
+    final Queue<Long> batchNanos = new ConcurrentLinkedQueue<>();
+    final Queue<Long> syncNanos = new ConcurrentLinkedQueue<>();
+
+    @Override
+    public void waited(long nanos) {
+      waits.add(nanos);
+    }
+
+    @Override
+    public void committed(int tasks, long nanos) {
+      batchTasks.add(tasks);
+      batchNanos.add(nanos);
+    }
+
+    @Override
+    public void synced(long nanos) {
+      syncNanos.add(nanos);
+    }
   }
 
   @Test

@@ -238,6 +238,11 @@ public final class SqliteInboxStore implements InboxStore {
         .migrate();
   }
 
+  /** Where the writer reports where its time goes (metrics); nowhere until this is called. */
+  public void reportTimings(WriterTimings timings) {
+    writer.reportTimings(timings);
+  }
+
   /**
    * Bytes written to the WAL since it last started over, as of the checkpointer's last pass: under
    * any load it falls back about once a second. One that keeps growing means checkpoints cannot

@@ -72,10 +72,10 @@ final class SqliteWriter {
   /** How a task runs: in the batch's transaction, under a savepoint of its own, or alone between batches. */
   private enum Kind { PLAIN, ISOLATED, ALONE }
 
-  private record Queued<T>(Task<T> task, Promise<T> promise, Context context, Kind kind) {
+  private record Queued<T>(Task<T> task, Promise<T> promise, Context context, Kind kind, long queuedAt) {
   }
 
-  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null, Kind.PLAIN);
+  private static final Queued<Void> STOP = new Queued<>(s -> null, null, null, Kind.PLAIN, 0);
 
   private final Connection connection;
   /** Null when each commit syncs itself (or nothing waits for the disk). */
@@ -89,6 +89,7 @@ final class SqliteWriter {
   private volatile boolean accepting = true;
   /** A task to run alone that ended the filling of a batch: it runs right after that batch. */
   private Queued<?> carried;
+  private volatile WriterTimings timings = WriterTimings.NONE;
 
   SqliteWriter(Connection connection, WalSyncer syncer, int batchSize, Duration linger, int queueCapacity)
       throws SQLException {
@@ -104,6 +105,11 @@ final class SqliteWriter {
     this.lingerNanos = linger.toNanos();
     this.thread = new Thread(this::loop, SqliteInboxStore.WRITER_THREAD);
     this.thread.setDaemon(true);
+  }
+
+  /** Where the writer reports its batches from now on. */
+  void reportTimings(WriterTimings timings) {
+    this.timings = timings;
   }
 
   void start() {
@@ -133,7 +139,7 @@ final class SqliteWriter {
 
   private <T> Future<T> enqueue(Task<T> task, Kind kind) {
     Promise<T> promise = Promise.promise();
-    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext(), kind))) {
+    if (!accepting || !queue.offer(new Queued<>(task, promise, Vertx.currentContext(), kind, System.nanoTime()))) {
       return Future.failedFuture(new StorageUnavailableException(
           accepting ? "the write queue is full" : "the store is closed", null));
     }
@@ -166,6 +172,7 @@ final class SqliteWriter {
           stop = fill(batch);
         }
         if (!batch.isEmpty()) {
+          reportWaits(batch);
           runBatch(batch);
           batch.clear();
         }
@@ -189,6 +196,15 @@ final class SqliteWriter {
         LOG.warn("closing the SQLite connection failed: {}", e.getMessage());
       }
       stopped.complete(null);
+    }
+  }
+
+  /** Once per task, however often its batch is run again. */
+  private void reportWaits(List<Queued<?>> batch) {
+    WriterTimings report = timings;
+    long now = System.nanoTime();
+    for (Queued<?> queued : batch) {
+      report.waited(now - queued.queuedAt());
     }
   }
 
@@ -240,6 +256,8 @@ final class SqliteWriter {
   private void runBatch(List<Queued<?>> batch) {
     Object[] results = new Object[batch.size()];
     Throwable[] failures = new Throwable[batch.size()];
+    WriterTimings report = timings;
+    long started = System.nanoTime();
     try {
       session.prepare("BEGIN IMMEDIATE").execute();
       for (int i = 0; i < batch.size(); i++) {
@@ -277,12 +295,17 @@ final class SqliteWriter {
       failAll(batch, new StorageUnavailableException("SQLite write failed", e));
       return;
     }
+    long committedAt = System.nanoTime();
+    report.committed(batch.size(), committedAt - started);
     if (syncer == null) {
       deliver(batch, results, failures);
       return;
     }
     List<Queued<?>> committed = List.copyOf(batch);
-    syncer.afterCommit(() -> deliver(committed, results, failures),
+    syncer.afterCommit(() -> {
+          report.synced(System.nanoTime() - committedAt);
+          deliver(committed, results, failures);
+        },
         lost -> failAll(committed, new StorageUnavailableException("SQLite WAL sync failed", lost)));
   }
 
