@@ -34,7 +34,8 @@ class MonitoringFilesTest {
   private static final Set<String> REQUIRED_ALERTS = Set.of(
       "WebhookdInstanceDown", "WebhookdDeadLetterQueueGrowing", "WebhookdDeadLettersWaiting",
       "WebhookdCriticalEventDeadLettered", "WebhookdBacklog", "WebhookdProcessingErrors",
-      "WebhookdProcessingFailing", "WebhookdStorageUnavailable", "WebhookdNoWebhooksReceived");
+      "WebhookdProcessingFailing", "WebhookdStorageUnavailable", "WebhookdSqliteDiskSlow",
+      "WebhookdNoWebhooksReceived");
 
   @TempDir
   Path dir;
