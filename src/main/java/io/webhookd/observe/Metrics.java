@@ -14,12 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * The service's own metrics, in one place, with bounded label values: an event type the service
- * does not know is counted as {@code unknown}, never as whatever string a sender chose. Prometheus
- * names: {@code webhook_received_total}, {@code webhook_processed_total},
+ * The service's own metrics, with bounded label values: an event type the service does not know is
+ * counted as {@code unknown}, never as whatever string a sender chose. Prometheus names:
+ * {@code webhook_received_total}, {@code webhook_processed_total},
  * {@code webhook_processing_seconds}, {@code webhook_queue_size}, {@code webhook_rejected_total},
  * {@code webhook_duplicates_total}, {@code webhook_retries_total}, {@code webhook_dlq_size},
- * {@code webhook_ack_seconds}.
+ * {@code webhook_ack_seconds}. Other parts register theirs on {@link #registry()}: the SQLite
+ * writer's stages in {@link SqliteWriterMetrics}, and gauges and counters through
+ * {@link #gauge} and {@link #counter}.
  */
 public final class Metrics {
 

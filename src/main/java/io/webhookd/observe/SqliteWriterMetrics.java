@@ -17,7 +17,7 @@ public final class SqliteWriterMetrics implements WriterTimings {
 
   /** Finer at the low end than the acknowledgement's buckets: a healthy stage takes well under a millisecond. */
   private static final Duration[] BUCKETS = {
-      Duration.ofMillis(1).dividedBy(4), Duration.ofMillis(1).dividedBy(2), Duration.ofMillis(1),
+      Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
       Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
       Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1),
       Duration.ofSeconds(5)};
