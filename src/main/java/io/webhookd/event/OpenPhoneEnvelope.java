@@ -199,7 +199,8 @@ public final class OpenPhoneEnvelope {
   }
 
   private static String string(JsonObject json, String key) {
-    return json != null && json.getValue(key) instanceof String s ? s : null;
+    // The map itself: getValue would first look for a map or list to wrap, for every field read.
+    return json != null && json.getMap().get(key) instanceof String s ? s : null;
   }
 
   private static JsonObject object(JsonObject json, String key) {

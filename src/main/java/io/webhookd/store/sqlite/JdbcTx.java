@@ -31,11 +31,14 @@ final class JdbcTx implements Tx {
       PreparedStatement statement = bind(sql, params);
       List<SqlRow> rows = new ArrayList<>();
       try (ResultSet rs = statement.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
+        String[] labels = null;
         while (rs.next()) {
+          if (labels == null) {
+            labels = labels(rs.getMetaData());
+          }
           Map<String, Object> columns = new HashMap<>();
-          for (int i = 1; i <= meta.getColumnCount(); i++) {
-            columns.put(meta.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
+          for (int i = 0; i < labels.length; i++) {
+            columns.put(labels[i], rs.getObject(i + 1));
           }
           rows.add(new SqlRow(columns));
         }
@@ -53,6 +56,15 @@ final class JdbcTx implements Tx {
     } catch (SQLException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /** Read once per result, not per row: each label is a call into SQLite. */
+  private static String[] labels(ResultSetMetaData meta) throws SQLException {
+    String[] labels = new String[meta.getColumnCount()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = meta.getColumnLabel(i + 1).toLowerCase(Locale.ROOT);
+    }
+    return labels;
   }
 
   private PreparedStatement bind(String sql, Object... params) throws SQLException {

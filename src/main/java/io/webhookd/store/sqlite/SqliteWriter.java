@@ -95,11 +95,15 @@ final class SqliteWriter {
       throws SQLException {
     this.connection = connection;
     this.syncer = syncer;
-    // Transactions are begun and ended by hand: with JDBC's autocommit off the driver would begin
-    // the next (immediate) transaction as soon as one commits, holding the write lock between
-    // batches and locking out other processes such as the operator CLI.
-    this.connection.setAutoCommit(true);
     this.session = new Session(connection);
+    // Transactions are begun and ended by hand, with BEGIN and COMMIT statements. JDBC's commit()
+    // would begin the next (immediate) transaction at once, holding the write lock between batches
+    // and locking out other processes such as the operator CLI; so it is never called. JDBC's
+    // autocommit is off all the same: with it on, the driver tries to begin and commit after every
+    // statement, to find out whether a transaction is open (three calls into SQLite each time).
+    // Turning it off begins a transaction, ended here at once.
+    this.connection.setAutoCommit(false);
+    session.prepare("ROLLBACK").execute();
     this.queue = new ArrayBlockingQueue<>(queueCapacity + 1);
     this.batchSize = batchSize;
     this.lingerNanos = linger.toNanos();
