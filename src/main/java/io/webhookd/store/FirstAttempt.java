@@ -13,7 +13,9 @@ import io.webhookd.event.InboxEvent;
 public interface FirstAttempt {
 
   /**
-   * The attempt: the handler's effects and the event's new status.
+   * The attempt: the handler's effects and the event's new status, through {@link InboxTransitions}
+   * with the very {@code event} given (which may carry its arrival's audit entries, then written
+   * with the outcome's).
    *
    * @return its outcome, or null to decline (the event then stays stored claimed, for the workers)
    */
@@ -21,9 +23,10 @@ public interface FirstAttempt {
 
   /**
    * The attempt failed and the adapter undid its effects: record the failure (a retry or a dead
-   * letter). Should this fail too, the event stays stored claimed, for the workers. An adapter that
-   * cannot undo one attempt alone (PostgreSQL runs a batch's attempts in one transaction) never
-   * calls it: the event stays stored claimed, for the workers, who record the failure.
+   * letter), through {@link InboxTransitions} with the very {@code event} given. Should this fail
+   * too, the event stays stored claimed, for the workers. An adapter that cannot undo one attempt
+   * alone (PostgreSQL runs a batch's attempts in one transaction) never calls it: the event stays
+   * stored claimed, for the workers, who record the failure.
    */
   Future<?> failed(InboxEvent event, Throwable failure, Tx tx);
 }

@@ -38,6 +38,10 @@ public final class InboxTransitions {
   static final String AUDIT = """
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""";
+  /** An arrival's entries (received, claimed) and the outcome of its first attempt. */
+  private static final String AUDIT_WITH_ARRIVAL = """
+      INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+      VALUES (?, ?, ?, ?, 'received', 0, ?, ?), (?, ?, ?, ?, 'processing', ?, NULL, ?), (?, ?, ?, ?, ?, ?, ?, ?)""";
 
   private InboxTransitions() {
   }
@@ -67,9 +71,19 @@ public final class InboxTransitions {
         .compose(v -> audit(tx, event, "dead_lettered", error, owner, now));
   }
 
+  /** One entry; with the arrival's entries before it when the event carries an arrival not audited yet. */
   public static Future<Void> audit(Tx tx, InboxEvent event, String state, String detail, String actor, long at) {
-    return tx.update(AUDIT, event.inboxId(), event.event().source(), event.event().eventId(), at, state,
-        event.attempt(), detail, actor).mapEmpty();
+    long id = event.inboxId();
+    String source = event.event().source();
+    String eventId = event.event().eventId();
+    InboxEvent.Arrival arrival = event.arrival();
+    if (arrival == null) {
+      return tx.update(AUDIT, id, source, eventId, at, state, event.attempt(), detail, actor).mapEmpty();
+    }
+    return tx.update(AUDIT_WITH_ARRIVAL,
+        id, source, eventId, event.event().receivedAt(), event.event().scheme(), arrival.receivedBy(),
+        id, source, eventId, arrival.claimedAt(), event.attempt(), actor,
+        id, source, eventId, at, state, event.attempt(), detail, actor).mapEmpty();
   }
 
   private static Future<Void> claimed(Future<Integer> update, InboxEvent event, String owner) {

@@ -555,7 +555,15 @@ public abstract class InboxStoreContract {
     assertThat(result.attempted()).isTrue();
     assertThat(call(() -> store.status("openphone", "EV-first"))).isEqualTo(InboxStatus.PROCESSED);
     assertThat(effects("EV-first")).isEqualTo(1);
-    assertThat(audit("EV-first")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
+    List<SqlRow> trail = audit("EV-first");
+    assertThat(trail).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
+    assertThat(trail).extracting(r -> r.longValue("inbox_id")).containsOnly(result.inboxId());
+    assertThat(trail).extracting(r -> r.intValue("attempt")).containsExactly(0, 1, 1);
+    assertThat(trail).extracting(r -> r.string("actor")).containsOnly(OWNER);
+    assertThat(trail).extracting(r -> r.string("detail")).containsExactly("openphone", null, null);
+    assertThat(trail.get(0).longValue("at")).as("received when the sender delivered it").isEqualTo(1_700_000_000_000L);
+    assertThat(trail.get(2).longValue("at")).isGreaterThanOrEqualTo(trail.get(1).longValue("at"))
+        .isGreaterThan(1_700_000_000_000L);
   }
 
   /** A duplicate that reaches the store gets no attempt: nothing of it is written. */

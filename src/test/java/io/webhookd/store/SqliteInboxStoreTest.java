@@ -25,9 +25,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -263,6 +268,86 @@ class SqliteInboxStoreTest extends InboxStoreContract {
   }
 
   /**
+   * First attempts committed in one batch, one of them failing: its effects are undone alone and its
+   * failure recorded, and every other attempt's effects commit exactly once. Each attempt runs once.
+   */
+  @Test
+  void aFailedFirstAttemptInABatchIsUndoneAloneAndTheOthersCommitOnce() throws Exception {
+    createScratchTable();
+    RecordedTimings timings = new RecordedTimings();
+    ((SqliteInboxStore) store).reportTimings(timings);
+    int total = 12;
+    String failing = "EV-batch-5";
+    Map<String, Integer> runs = new ConcurrentHashMap<>();
+    CountDownLatch writerBusy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    // Holds the writer until every append below is queued, so that they form one batch.
+    CompletableFuture<Integer> blocker = start(context, () -> store.inTransaction(tx -> {
+      writerBusy.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return effect(tx, "blocker");
+    }));
+    assertThat(writerBusy.await(20, TimeUnit.SECONDS)).isTrue();
+    CountDownLatch queued = new CountDownLatch(1);
+    CompletableFuture<List<AppendResult>> appends = start(context, () -> {
+      List<Future<AppendResult>> results = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        String eventId = "EV-batch-" + i;
+        results.add(store.appendClaimed(event(eventId, "conversation:" + i), OWNER, LEASE, attempt(
+            (inbox, tx) -> {
+              runs.merge(eventId, 1, Integer::sum);
+              Future<Integer> effect = effect(tx, eventId);
+              return eventId.equals(failing) ? effect.compose(n -> Future.failedFuture("handler failed"))
+                  : effect.compose(n -> complete(inbox, OWNER, tx));
+            },
+            (inbox, failure, tx) -> InboxTransitions.retryLater(tx, inbox, OWNER, 42L, failure.getMessage()))));
+      }
+      queued.countDown();
+      return Future.all(results).map(all -> all.<AppendResult>list());
+    });
+    assertThat(queued.await(20, TimeUnit.SECONDS)).isTrue();
+    release.countDown();
+    await(blocker);
+    List<AppendResult> results = await(appends);
+
+    assertThat(timings.batchTasks).as("the appends committed together").contains(total);
+    assertThat(results).allMatch(AppendResult::attempted);
+    assertThat(runs).hasSize(total).allSatisfy((eventId, times) -> assertThat(times).as(eventId).isEqualTo(1));
+    assertThat(effects(failing)).isZero();
+    assertThat(call(() -> store.status("openphone", failing))).isEqualTo(InboxStatus.PENDING);
+    assertThat(audit(failing)).extracting(r -> r.string("state"))
+        .containsExactly("received", "processing", "retry_scheduled");
+    for (int i = 0; i < total; i++) {
+      String eventId = "EV-batch-" + i;
+      if (!eventId.equals(failing)) {
+        assertThat(effects(eventId)).as(eventId).isEqualTo(1);
+        assertThat(call(() -> store.status("openphone", eventId))).as(eventId).isEqualTo(InboxStatus.PROCESSED);
+        assertThat(audit(eventId)).extracting(r -> r.string("state"))
+            .containsExactly("received", "processing", "processed");
+      }
+    }
+  }
+
+  /** Dead-lettered on arrival: the arrival and the dead letter audited, in order, in the same commit. */
+  @Test
+  void aFirstAttemptDeadLetteredOnArrivalIsAuditedInOrder() throws Exception {
+    AppendResult result = call(() -> store.appendClaimed(event("EV-invalid"), OWNER, LEASE, attempt(
+        (inbox, tx) -> Future.failedFuture("not a message"),
+        (inbox, failure, tx) -> InboxTransitions.deadLetter(tx, inbox, OWNER, failure.getMessage(), null))));
+
+    assertThat(result.attempted()).isTrue();
+    assertThat(call(() -> store.status("openphone", "EV-invalid"))).isEqualTo(InboxStatus.DEAD);
+    List<SqlRow> trail = audit("EV-invalid");
+    assertThat(trail).extracting(r -> r.string("state")).containsExactly("received", "processing", "dead_lettered");
+    assertThat(trail).extracting(r -> r.intValue("attempt")).containsExactly(0, 1, 1);
+    assertThat(trail).extracting(r -> r.string("detail")).containsExactly("openphone", null, "not a message");
+  }
+
+  /**
    * Declined, or failed with a failure that could not be recorded either: the event stays stored and
    * claimed, without effects, for the workers. A first attempt that throws counts as failed.
    */
@@ -281,6 +366,10 @@ class SqliteInboxStoreTest extends InboxStoreContract {
       assertThat(result.attempted()).isFalse();
       assertThat(result.claimed()).isTrue();
       assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("processing");
+    }
+    for (String eventId : List.of("EV-declined", "EV-unrecorded")) {
+      assertThat(audit(eventId)).as("the arrival audited without an outcome").extracting(r -> r.string("state"))
+          .containsExactly("received", "processing");
     }
     assertThat(effects("EV-unrecorded")).isZero();
     assertThat(effects("EV-unrecorded-failure")).isZero();

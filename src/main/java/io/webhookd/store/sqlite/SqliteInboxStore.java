@@ -309,25 +309,37 @@ public final class SqliteInboxStore implements InboxStore {
       id = rs.getLong(1);
     }
     if (claim) {
-      // Both rows in one statement: one call into SQLite fewer on every event's path.
-      PreparedStatement audit = session.prepare(AUDIT_RECEIVED_AND_CLAIMED);
-      audit.setLong(1, id);
-      audit.setString(2, event.source());
-      audit.setString(3, event.eventId());
-      audit.setLong(4, event.receivedAt());
-      audit.setString(5, event.scheme());
-      audit.setString(6, instanceId);
-      audit.setLong(7, now);
-      audit.setString(8, owner);
-      audit.executeUpdate();
       if (attempt != null) {
-        return firstAttempt(session, new InboxEvent(id, 1, event), attempt);
+        // The arrival is audited with the attempt's outcome, in one statement; unless the attempt
+        // declined, or neither it nor its failure could be recorded.
+        AppendResult attempted = firstAttempt(session,
+            new InboxEvent(id, 1, event, new InboxEvent.Arrival(instanceId, now)), attempt);
+        if (!attempted.attempted()) {
+          auditArrival(session, id, event, now, owner);
+        }
+        return attempted;
       }
+      auditArrival(session, id, event, now, owner);
     } else {
       backlog = true;
       audit(session, id, event.source(), event.eventId(), event.receivedAt(), "received", 0, event.scheme(), instanceId);
     }
     return new AppendResult(true, id, claim);
+  }
+
+  /** Received and claimed, both rows in one statement: one call into SQLite fewer on the event's path. */
+  private void auditArrival(SqliteWriter.Session session, long id, WebhookEvent event, long claimedAt, String owner)
+      throws SQLException {
+    PreparedStatement audit = session.prepare(AUDIT_RECEIVED_AND_CLAIMED);
+    audit.setLong(1, id);
+    audit.setString(2, event.source());
+    audit.setString(3, event.eventId());
+    audit.setLong(4, event.receivedAt());
+    audit.setString(5, event.scheme());
+    audit.setString(6, instanceId);
+    audit.setLong(7, claimedAt);
+    audit.setString(8, owner);
+    audit.executeUpdate();
   }
 
   /**
