@@ -7,6 +7,7 @@ import io.webhookd.crm.automation.Automation;
 import io.webhookd.crm.automation.AutomationRule;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.OpenPhoneEnvelope;
+import io.webhookd.event.WebhookEvent;
 import io.webhookd.process.EventHandler;
 import io.webhookd.process.InvalidEventException;
 import io.webhookd.store.Tx;
@@ -34,8 +35,22 @@ final class MessageHandler implements EventHandler {
 
   @Override
   public Future<JsonObject> handle(InboxEvent inbox, JsonObject json, Tx tx) {
-    OpenPhoneEnvelope envelope = new OpenPhoneEnvelope(json);
-    String type = inbox.event().type();
+    return prepare(inbox.event(), json).handle(inbox, tx);
+  }
+
+  @Override
+  public Prepared prepare(WebhookEvent event, JsonObject json) {
+    Message message = read(event.type(), new OpenPhoneEnvelope(json));
+    return (inbox, tx) -> apply(inbox, message, tx);
+  }
+
+  /** What a message event says, read from its body. */
+  private record Message(String type, String providerId, boolean inbound, String from, List<String> to,
+      String phone, String text, String media, String errorCode, String conversationId, String phoneNumberId,
+      String userId, Long sentAt, Keywords.Intent intent) {
+  }
+
+  private Message read(String type, OpenPhoneEnvelope envelope) {
     String providerId = envelope.resourceString("id");
     if (providerId == null || providerId.isBlank()) {
       throw new InvalidEventException(type + " without a message id");
@@ -43,32 +58,38 @@ final class MessageHandler implements EventHandler {
     boolean inbound = "message.received".equals(type) || envelope.inbound();
     String from = crm.phones().e164(envelope.from());
     List<String> to = envelope.to().stream().map(crm.phones()::e164).filter(Objects::nonNull).toList();
-    String phone = inbound ? from : (to.isEmpty() ? null : to.get(0));
     String text = envelope.text();
-    long now = System.currentTimeMillis();
-    JsonObject result = new JsonObject().put("message", providerId).put("status", STATUS.get(type));
+    return new Message(type, providerId, inbound, from, to, inbound ? from : (to.isEmpty() ? null : to.get(0)),
+        text, media(envelope), errorCode(envelope), envelope.conversationId(), envelope.phoneNumberId(),
+        envelope.userId(), inbound ? null : envelope.resourceInstant("createdAt"),
+        "message.received".equals(type) ? crm.keywords().intent(text) : Keywords.Intent.NONE);
+  }
 
-    Future<Long> contact = phone == null ? Future.succeededFuture(null) : Contacts.findOrCreate(tx, phone, now);
+  private Future<JsonObject> apply(InboxEvent inbox, Message m, Tx tx) {
+    long now = System.currentTimeMillis();
+    JsonObject result = new JsonObject().put("message", m.providerId()).put("status", STATUS.get(m.type()));
+
+    Future<Long> contact = m.phone() == null ? Future.succeededFuture(null) : Contacts.findOrCreate(tx, m.phone(), now);
     return contact.compose(contactId -> {
       result.put("contact_id", contactId);
-      Messages.Facts facts = new Messages.Facts(providerId, inbound ? "incoming" : "outgoing", contactId,
-          from, String.join(",", to), text, media(envelope), STATUS.get(type), errorCode(envelope),
-          envelope.conversationId(), envelope.phoneNumberId(), envelope.userId(),
-          inbound ? null : envelope.resourceInstant("createdAt"));
+      Messages.Facts facts = new Messages.Facts(m.providerId(), m.inbound() ? "incoming" : "outgoing", contactId,
+          m.from(), String.join(",", m.to()), m.text(), m.media(), STATUS.get(m.type()), m.errorCode(),
+          m.conversationId(), m.phoneNumberId(), m.userId(), m.sentAt());
       Future<Void> effects = Messages.upsert(tx, facts, now);
-      if ("message.received".equals(type) && phone != null) {
-        effects = effects.compose(v -> inboundText(tx, inbox, envelope, phone, contactId, text, result, now));
+      if ("message.received".equals(m.type()) && m.phone() != null) {
+        effects = effects.compose(v -> inboundText(tx, inbox, m, contactId, result, now));
       }
-      return effects.compose(v -> automate(crm, tx, inbox, text, phone, contactId, envelope.phoneNumberId(),
+      return effects.compose(v -> automate(crm, tx, inbox, m.text(), m.phone(), contactId, m.phoneNumberId(),
           result.getString("campaign"), result, now));
     }).map(result);
   }
 
-  private Future<Void> inboundText(Tx tx, InboxEvent inbox, OpenPhoneEnvelope envelope, String phone,
-      Long contactId, String text, JsonObject result, long now) {
+  private Future<Void> inboundText(Tx tx, InboxEvent inbox, Message m, Long contactId, JsonObject result, long now) {
     String eventKey = inbox.event().dedupKey();
-    String line = crm.line(envelope.phoneNumberId());
-    Keywords.Intent intent = crm.keywords().intent(text);
+    String line = crm.line(m.phoneNumberId());
+    String phone = m.phone();
+    String text = m.text();
+    Keywords.Intent intent = m.intent();
     Future<Void> consent = switch (intent) {
       case OPT_OUT -> Consent.optOut(tx, phone, contactId, Keywords.keyword(text), eventKey, line,
           crm.settings().optOutConfirmation(), now).map(changed -> {
@@ -95,7 +116,7 @@ final class MessageHandler implements EventHandler {
       Keywords.Reply reply = intent == Keywords.Intent.OPT_OUT ? Keywords.Reply.NOT_INTERESTED
           : crm.keywords().classify(text);
       result.put("campaign", campaign.name());
-      return Campaigns.recordResponse(tx, campaign, phone, envelope.resourceString("id"), reply, text, at, now)
+      return Campaigns.recordResponse(tx, campaign, phone, m.providerId(), reply, text, at, now)
           .map(recorded -> {
             result.put("campaign_response", reply.dbValue());
             return null;

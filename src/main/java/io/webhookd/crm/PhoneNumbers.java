@@ -17,8 +17,9 @@ public final class PhoneNumbers {
 
   private final String defaultRegion;
   /**
-   * Parsing is costly (libphonenumber's patterns) and runs inside handler transactions, which on
-   * SQLite all share one writer thread, while the same few numbers come back in every event.
+   * Parsing is costly (libphonenumber's patterns) and runs for every event, on the event loops or
+   * inside handler transactions (on SQLite, on its one writer thread), while the same few numbers
+   * come back in every event.
    */
   private final Cache<String, Optional<String>> parsed = Caffeine.newBuilder()
       .maximumSize(CACHE_SIZE)

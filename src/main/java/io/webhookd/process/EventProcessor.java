@@ -5,6 +5,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.event.InboxEvent;
+import io.webhookd.event.WebhookEvent;
 import io.webhookd.observe.Metrics;
 import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.store.InboxStatus;
@@ -63,33 +64,55 @@ public final class EventProcessor {
    * done on success. Fails with {@link InvalidEventException} for a body that is not a JSON object.
    */
   public Future<JsonObject> attempt(InboxEvent inbox, Tx tx) {
-    return attempt(inbox, null, tx);
+    return prepare(inbox.event(), null).run(inbox, tx);
   }
 
-  /** As {@link #attempt(InboxEvent, Tx)}, with the body already parsed (read only), or null. */
-  public Future<JsonObject> attempt(InboxEvent inbox, JsonObject parsed, Tx tx) {
+  /**
+   * What of an attempt needs no database, done now on the calling thread (reading the body, see
+   * {@link EventHandler#prepare}); the rest, returned, runs as {@link #attempt(InboxEvent, Tx)} does.
+   *
+   * @param parsed the body already parsed (read only), or null
+   */
+  public Prepared prepare(WebhookEvent event, JsonObject parsed) {
     JsonObject envelope = parsed;
     if (envelope == null) {
       try {
-        envelope = new JsonObject(Buffer.buffer(inbox.event().body()));
+        envelope = new JsonObject(Buffer.buffer(event.body()));
       } catch (DecodeException | ClassCastException e) {
-        return Future.failedFuture(new InvalidEventException("the stored body is not a JSON object"));
+        return (inbox, tx) -> Future.failedFuture(new InvalidEventException("the stored body is not a JSON object"));
       }
     }
-    String type = inbox.event().type();
+    String type = event.type();
     Optional<EventHandler> handler = handlers.find(type);
     if (handler.isEmpty()) {
-      if (WARNED_TYPES.add(type)) {
-        LOG.warn("no handler for event type {}: such events are recorded as ignored", type);
-      }
-      JsonObject ignored = new JsonObject().put(IGNORED, "no handler for " + type);
-      return InboxTransitions.finish(tx, inbox, owner, InboxStatus.IGNORED, "no handler for this type")
-          .map(ignored);
+      return (inbox, tx) -> {
+        if (WARNED_TYPES.add(type)) {
+          LOG.warn("no handler for event type {}: such events are recorded as ignored", type);
+        }
+        JsonObject ignored = new JsonObject().put(IGNORED, "no handler for " + type);
+        return InboxTransitions.finish(tx, inbox, owner, InboxStatus.IGNORED, "no handler for this type")
+            .map(ignored);
+      };
     }
-    return handler.get().handle(inbox, envelope, tx)
+    EventHandler.Prepared handling;
+    try {
+      handling = handler.get().prepare(event, envelope);
+    } catch (RuntimeException e) {
+      // Failed where the event arrived, it still fails in its transaction: stored, then retried or
+      // dead-lettered, never refused to the sender.
+      handling = (inbox, tx) -> Future.failedFuture(e);
+    }
+    EventHandler.Prepared prepared = handling;
+    return (inbox, tx) -> prepared.handle(inbox, tx)
         .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null)
             .map(result != null ? result : new JsonObject()))
         .compose(faults::beforeCommit);
+  }
+
+  /** An attempt whose reading is done: the handler's effects and the event's new status through {@code tx}. */
+  @FunctionalInterface
+  public interface Prepared {
+    Future<JsonObject> run(InboxEvent inbox, Tx tx);
   }
 
   /** A successful attempt committed. Any thread. */

@@ -150,7 +150,8 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
   @Override
   public Arrival arriving(WebhookEvent event, JsonObject json) {
     arrivals.merge(event.partitionKey(), 1, Integer::sum);
-    return new Arriving(json);
+    // Read here, on the event loop that received it: the store's thread only writes.
+    return new Arriving(processor == null ? null : processor.prepare(event, json));
   }
 
   /**
@@ -158,14 +159,14 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
    * the commit that stores the event; {@link #attempted} runs after that commit.
    */
   private final class Arriving implements Arrival {
-    private final JsonObject json;
+    private final EventProcessor.Prepared attempt;
     private InboxEvent inbox;
     private long started;
     private volatile JsonObject result;
     private volatile EventProcessor.Failure failure;
 
-    Arriving(JsonObject json) {
-      this.json = json;
+    Arriving(EventProcessor.Prepared attempt) {
+      this.attempt = attempt;
     }
 
     @Override
@@ -178,7 +179,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
       inbox = event;
       started = System.nanoTime();
       // The store may answer later (PostgreSQL) or at once (SQLite); either way before attempted().
-      return processor.attempt(event, json, tx).onSuccess(done -> result = done);
+      return attempt.run(event, tx).onSuccess(done -> result = done);
     }
 
     @Override

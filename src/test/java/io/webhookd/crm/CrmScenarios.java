@@ -308,6 +308,27 @@ abstract class CrmScenarios extends CrmHarness {
     assertThat(row.get("error_code")).as("errorCode sent as a JSON number").isEqualTo("30003");
   }
 
+  /**
+   * A message event without a message id: read where it arrives, it fails in the commit that stores
+   * it, and is dead-lettered as invalid there, with nothing of it in the CRM.
+   */
+  @Test
+  void aMessageWithoutAnIdIsDeadLetteredOnArrivalWithNoEffects() throws Exception {
+    startService();
+    JsonObject body = CrmBodies.inboundText("EVnoid-1", "ACnoid000000000000000000000000001", OTHER, "hello",
+        Instant.now());
+    body.getJsonObject("data").getJsonObject("resource").remove("id");
+    send(body);
+
+    Map<String, Object> row = await("the event to be dead-lettered",
+        () -> one("SELECT status, attempts, last_error FROM inbox_events WHERE event_id = ?", "EVnoid-1"),
+        r -> r != null && "dead".equals(r.get("status")));
+    assertThat(number(row.get("attempts"))).isEqualTo(1L);
+    assertThat((String) row.get("last_error")).contains("without a message id");
+    assertThat(count("SELECT COUNT(*) AS n FROM messages")).isZero();
+    assertThat(count("SELECT COUNT(*) AS n FROM contact_phones WHERE phone = ?", OTHER)).isZero();
+  }
+
   // ---- 6. contacts ------------------------------------------------------------------------------
 
   static final String CONTACT = "CT64260c5cd1c90ca558ff6edb";
