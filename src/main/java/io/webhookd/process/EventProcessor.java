@@ -73,7 +73,7 @@ public final class EventProcessor {
    *
    * @param parsed the body already parsed (read only), or null
    */
-  public Prepared prepare(WebhookEvent event, JsonObject parsed) {
+  public Attempt prepare(WebhookEvent event, JsonObject parsed) {
     JsonObject envelope = parsed;
     if (envelope == null) {
       try {
@@ -94,24 +94,28 @@ public final class EventProcessor {
             .map(ignored);
       };
     }
-    EventHandler.Prepared handling;
-    try {
-      handling = handler.get().prepare(event, envelope);
-    } catch (RuntimeException e) {
-      // Failed where the event arrived, it still fails in its transaction: stored, then retried or
-      // dead-lettered, never refused to the sender.
-      handling = (inbox, tx) -> Future.failedFuture(e);
-    }
-    EventHandler.Prepared prepared = handling;
-    return (inbox, tx) -> prepared.handle(inbox, tx)
+    EventHandler.Prepared handling = read(handler.get(), event, envelope);
+    return (inbox, tx) -> handling.handle(inbox, tx)
         .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null)
             .map(result != null ? result : new JsonObject()))
         .compose(faults::beforeCommit);
   }
 
+  /**
+   * A body the handler could not read fails the attempt in its transaction, as a failure of the
+   * handling does: the event is stored, then retried or dead-lettered, never refused to the sender.
+   */
+  private static EventHandler.Prepared read(EventHandler handler, WebhookEvent event, JsonObject envelope) {
+    try {
+      return handler.prepare(event, envelope);
+    } catch (RuntimeException e) {
+      return (inbox, tx) -> Future.failedFuture(e);
+    }
+  }
+
   /** An attempt whose reading is done: the handler's effects and the event's new status through {@code tx}. */
   @FunctionalInterface
-  public interface Prepared {
+  public interface Attempt {
     Future<JsonObject> run(InboxEvent inbox, Tx tx);
   }
 

@@ -159,13 +159,13 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
    * the commit that stores the event; {@link #attempted} runs after that commit.
    */
   private final class Arriving implements Arrival {
-    private final EventProcessor.Prepared attempt;
+    private final EventProcessor.Attempt attempt;
     private InboxEvent inbox;
     private long started;
     private volatile JsonObject result;
     private volatile EventProcessor.Failure failure;
 
-    Arriving(EventProcessor.Prepared attempt) {
+    Arriving(EventProcessor.Attempt attempt) {
       this.attempt = attempt;
     }
 
