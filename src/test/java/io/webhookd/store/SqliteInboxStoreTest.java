@@ -368,8 +368,15 @@ class SqliteInboxStoreTest extends InboxStoreContract {
       assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("processing");
     }
     for (String eventId : List.of("EV-declined", "EV-unrecorded")) {
-      assertThat(audit(eventId)).as("the arrival audited without an outcome").extracting(r -> r.string("state"))
+      // Written by the store here, by the outcome's statement otherwise: the same entries either way.
+      List<SqlRow> trail = audit(eventId);
+      assertThat(trail).as("the arrival audited without an outcome").extracting(r -> r.string("state"))
           .containsExactly("received", "processing");
+      assertThat(trail).extracting(r -> r.intValue("attempt")).containsExactly(0, 1);
+      assertThat(trail).extracting(r -> r.string("detail")).containsExactly("openphone", null);
+      assertThat(trail).extracting(r -> r.string("actor")).containsOnly(OWNER);
+      assertThat(trail.get(0).longValue("at")).isEqualTo(1_700_000_000_000L);
+      assertThat(trail.get(1).longValue("at")).isGreaterThan(1_700_000_000_000L);
     }
     assertThat(effects("EV-unrecorded")).isZero();
     assertThat(effects("EV-unrecorded-failure")).isZero();
