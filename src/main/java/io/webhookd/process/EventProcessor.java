@@ -8,6 +8,7 @@ import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.observe.Metrics;
 import io.webhookd.observe.ProcessingOutcomes;
+import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxTransitions;
 import io.webhookd.store.Tx;
@@ -35,6 +36,9 @@ public final class EventProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(EventProcessor.class);
   private static final Set<String> WARNED_TYPES = ConcurrentHashMap.newKeySet();
   private static final String IGNORED = "ignored";
+  private static final FirstAttempt.Outcome PROCESSED_OUTCOME = new FirstAttempt.Outcome(InboxStatus.PROCESSED, null);
+  private static final FirstAttempt.Outcome IGNORED_OUTCOME =
+      new FirstAttempt.Outcome(InboxStatus.IGNORED, "no handler for this type");
   private static final int MAX_ERROR_LENGTH = 500;
 
   private final HandlerRegistry handlers;
@@ -60,16 +64,20 @@ public final class EventProcessor {
   }
 
   /**
-   * The handler's effects and the event's new status through {@code tx}; the summary of what was
-   * done on success. Fails with {@link InvalidEventException} for a body that is not a JSON object.
+   * The attempt's effects and the event's new status through {@code tx}; the summary of what was
+   * done on success.
+   *
+   * @param attempt the attempt at {@code inbox}, read beforehand ({@link #prepare})
    */
-  public Future<JsonObject> attempt(InboxEvent inbox, Tx tx) {
-    return prepare(inbox.event(), null).run(inbox, tx);
+  public Future<JsonObject> attempt(Attempt attempt, InboxEvent inbox, Tx tx) {
+    return attempt.run(inbox, tx).compose(done -> InboxTransitions.finish(tx, inbox, owner,
+        done.outcome().status(), done.outcome().detail()).map(done.result()));
   }
 
   /**
    * What of an attempt needs no database, done now on the calling thread (reading the body, see
-   * {@link EventHandler#prepare}); the rest, returned, runs as {@link #attempt(InboxEvent, Tx)} does.
+   * {@link EventHandler#prepare}); the rest, returned, runs in the transaction. A body that is not
+   * a JSON object fails it with {@link InvalidEventException}.
    *
    * @param parsed the body already parsed (read only), or null
    */
@@ -89,15 +97,14 @@ public final class EventProcessor {
         if (WARNED_TYPES.add(type)) {
           LOG.warn("no handler for event type {}: such events are recorded as ignored", type);
         }
-        JsonObject ignored = new JsonObject().put(IGNORED, "no handler for " + type);
-        return InboxTransitions.finish(tx, inbox, owner, InboxStatus.IGNORED, "no handler for this type")
-            .map(ignored);
+        return Future.succeededFuture(new Done(IGNORED_OUTCOME, new JsonObject().put(IGNORED, "no handler for " + type)));
       };
     }
     EventHandler.Prepared handling = read(handler.get(), event, envelope);
+    // The injected fault comes after the effects, inside their transaction: it undoes them as a
+    // failure at the last moment would.
     return (inbox, tx) -> handling.handle(inbox, tx)
-        .compose(result -> InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null)
-            .map(result != null ? result : new JsonObject()))
+        .map(result -> new Done(PROCESSED_OUTCOME, result != null ? result : new JsonObject()))
         .compose(faults::beforeCommit);
   }
 
@@ -113,10 +120,18 @@ public final class EventProcessor {
     }
   }
 
-  /** An attempt whose reading is done: the handler's effects and the event's new status through {@code tx}. */
+  /**
+   * An attempt whose reading is done: the handler's effects through {@code tx}, and what they leave
+   * the event in. The event's status is not written: {@link #attempt} writes it, or the store, for
+   * a first attempt in the commit that stores the event.
+   */
   @FunctionalInterface
   public interface Attempt {
-    Future<JsonObject> run(InboxEvent inbox, Tx tx);
+    Future<Done> run(InboxEvent inbox, Tx tx);
+  }
+
+  /** A successful attempt: the outcome to record, and the summary of what was done. */
+  public record Done(FirstAttempt.Outcome outcome, JsonObject result) {
   }
 
   /** A successful attempt committed. Any thread. */

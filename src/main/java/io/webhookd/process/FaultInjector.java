@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Fails a chosen fraction of processing attempts on purpose ({@code process.fault-rate}), to show
  * under test that retries, the dead-letter queue and a replay keep every effect exactly once. The
- * failure comes after the handler's effects and the status change, inside their transaction, so
- * everything the attempt wrote rolls back as it would on a real failure at the last moment. It is
+ * failure comes after the handler's effects, inside their transaction (which would then carry the
+ * event's status change), so everything the attempt wrote rolls back as it would on a real failure
+ * at the last moment. It is
  * {@link FailureKind#TRANSIENT}: retried with backoff, dead-lettered when retries run out.
  * For resilience tests only; never set in production.
  */

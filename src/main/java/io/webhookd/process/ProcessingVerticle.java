@@ -42,7 +42,9 @@ public final class ProcessingVerticle extends VerticleBase {
   private void onEvent(Message<InboxEvent> message) {
     InboxEvent inbox = message.body();
     long started = System.nanoTime();
-    store.inTransaction(tx -> processor.attempt(inbox, tx))
+    // Read here, on this verticle's thread: the store's thread (SQLite's writer) only writes.
+    EventProcessor.Attempt attempt = processor.prepare(inbox.event(), null);
+    store.inTransaction(tx -> processor.attempt(attempt, inbox, tx))
         .onSuccess(result -> {
           processor.processed(inbox, result, System.nanoTime() - started);
           message.reply(null);

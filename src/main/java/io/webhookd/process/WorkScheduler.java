@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
+import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.Tx;
 import java.util.ArrayList;
@@ -170,7 +171,7 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
     }
 
     @Override
-    public Future<?> run(InboxEvent event, Tx tx) {
+    public Future<FirstAttempt.Outcome> run(InboxEvent event, Tx tx) {
       String partition = event.event().partitionKey();
       if (processor == null || claiming || busy.containsKey(partition)
           || arrivals.getOrDefault(partition, 0) > 1) {
@@ -179,11 +180,16 @@ public final class WorkScheduler extends VerticleBase implements WorkIntake {
       inbox = event;
       started = System.nanoTime();
       // The store may answer later (PostgreSQL) or at once (SQLite); either way before attempted().
-      return attempt.run(event, tx).onSuccess(done -> result = done);
+      return attempt.run(event, tx).map(done -> {
+        result = done.result();
+        return done.outcome();
+      });
     }
 
     @Override
     public Future<?> failed(InboxEvent event, Throwable cause, Tx tx) {
+      // The effects may have succeeded and the recording of their outcome failed: undone all the same.
+      result = null;
       return processor.recordFailure(event, cause, tx).onSuccess(recorded -> failure = recorded);
     }
 

@@ -13,20 +13,28 @@ import io.webhookd.event.InboxEvent;
 public interface FirstAttempt {
 
   /**
-   * The attempt: the handler's effects and the event's new status, through {@link InboxTransitions}
-   * with the very {@code event} given (which may carry its arrival's audit entries, then written
-   * with the outcome's).
+   * What a successful attempt leaves the event in: its new status (processed, or ignored) and the
+   * detail of that audit entry.
+   */
+  record Outcome(InboxStatus status, String detail) {
+  }
+
+  /**
+   * The attempt: the handler's effects, and the outcome, which the adapter then records in the same
+   * transaction, as {@link InboxTransitions#finish} does (PostgreSQL records a batch's outcomes in
+   * one statement).
    *
    * @return its outcome, or null to decline (the event then stays stored claimed, for the workers)
    */
-  Future<?> run(InboxEvent event, Tx tx);
+  Future<Outcome> run(InboxEvent event, Tx tx);
 
   /**
    * The attempt failed and the adapter undid its effects: record the failure (a retry or a dead
-   * letter), through {@link InboxTransitions} with the very {@code event} given. Should this fail
-   * too, the event stays stored claimed, for the workers. An adapter that cannot undo one attempt
-   * alone (PostgreSQL runs a batch's attempts in one transaction) never calls it: the event stays
-   * stored claimed, for the workers, who record the failure.
+   * letter), through {@link InboxTransitions} with the very {@code event} given (which may carry its
+   * arrival's audit entries, then written with the failure's). Should this fail too, the event stays
+   * stored claimed, for the workers. An adapter that cannot undo one attempt alone (PostgreSQL runs
+   * a batch's attempts in one transaction) never calls it: the event stays stored claimed, for the
+   * workers, who record the failure.
    */
   Future<?> failed(InboxEvent event, Throwable failure, Tx tx);
 }

@@ -277,6 +277,8 @@ class ProcessingPipelineTest {
     List<Call> calls = handler.callsFor(id);
     assertThat(calls).extracting(Call::attempt).containsExactly(1, 2, 3);
     assertThat(calls).extracting(Call::succeeded).containsExactly(false, false, true);
+    assertThat(handler.readThreads(id)).as("every attempt's body read where it began, not on the store's thread")
+        .hasSize(3).doesNotContain(SqliteInboxStore.WRITER_THREAD);
     for (int retry = 0; retry < 2; retry++) {
       long backoff = 200L << retry;
       long gap = calls.get(retry + 1).startedAtMillis() - calls.get(retry).startedAtMillis();

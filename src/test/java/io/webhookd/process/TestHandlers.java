@@ -3,6 +3,7 @@ package io.webhookd.process;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.event.InboxEvent;
+import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.Tx;
 import java.time.Duration;
 import java.util.List;
@@ -34,6 +35,7 @@ final class TestHandlers {
 
     private final Duration work;
     private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final ConcurrentHashMap<String, List<String>> readOn = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> runningByPartition = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> maxByPartition = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
@@ -46,6 +48,18 @@ final class TestHandlers {
     /** @param work how long each call takes (blocking, as real work would) */
     Recording(Duration work) {
       this.work = work;
+    }
+
+    /** Notes the thread the body is read on, as a handler that reads outside the transaction would. */
+    @Override
+    public final Prepared prepare(WebhookEvent event, JsonObject envelope) {
+      readOn.computeIfAbsent(event.eventId(), id -> new CopyOnWriteArrayList<>()).add(Thread.currentThread().getName());
+      return (inbox, tx) -> handle(inbox, envelope, tx);
+    }
+
+    /** The threads the attempts at {@code eventId} were read on, in order. */
+    List<String> readThreads(String eventId) {
+      return readOn.getOrDefault(eventId, List.of());
     }
 
     @Override

@@ -254,13 +254,14 @@ public abstract class InboxStoreContract {
     return ("{\"id\":\"" + eventId + "\",\"type\":\"message.received\"}").getBytes(StandardCharsets.UTF_8);
   }
 
-  /** A first attempt: {@code run} processes, {@code failed} records a failure. */
-  protected static Future<Void> complete(InboxEvent inbox, String owner, Tx tx) {
-    return InboxTransitions.finish(tx, inbox, owner, InboxStatus.PROCESSED, null);
+  /** A first attempt's outcome when it succeeds: processed; the store records it. */
+  protected static Future<FirstAttempt.Outcome> processed() {
+    return Future.succeededFuture(new FirstAttempt.Outcome(InboxStatus.PROCESSED, null));
   }
 
+  /** A first attempt: {@code run} processes, {@code failed} records a failure. */
   protected interface Attempt {
-    Future<?> run(InboxEvent inbox, Tx tx);
+    Future<FirstAttempt.Outcome> run(InboxEvent inbox, Tx tx);
   }
 
   protected interface Recorder {
@@ -270,7 +271,7 @@ public abstract class InboxStoreContract {
   protected static FirstAttempt attempt(Attempt run, Recorder failed) {
     return new FirstAttempt() {
       @Override
-      public Future<?> run(InboxEvent event, Tx tx) {
+      public Future<FirstAttempt.Outcome> run(InboxEvent event, Tx tx) {
         return run.run(event, tx);
       }
 
@@ -280,9 +281,9 @@ public abstract class InboxStoreContract {
       }
     };
   }
-  /** A first attempt that writes its effect ({@code noteId}) and finishes the event; it is not expected to fail. */
+  /** A first attempt that writes its effect ({@code noteId}) and processes the event; it is not expected to fail. */
   protected static FirstAttempt processes(String noteId) {
-    return attempt((inbox, tx) -> effect(tx, noteId).compose(n -> complete(inbox, OWNER, tx)),
+    return attempt((inbox, tx) -> effect(tx, noteId).compose(n -> processed()),
         (inbox, failure, tx) -> Future.failedFuture("not expected"));
   }
 
@@ -546,7 +547,7 @@ public abstract class InboxStoreContract {
         .isEqualTo(AppendResult.DUPLICATE);
   }
 
-  /** A first attempt that is given a {@link Tx} writes its effects and the finish in the append's commit. */
+  /** A first attempt that is given a {@link Tx} writes its effects, and the store its outcome, in the append's commit. */
   @Test
   void aFirstAttemptRunsInTheCommitThatStoresTheEvent() throws Exception {
     createScratchTable();
@@ -564,6 +565,29 @@ public abstract class InboxStoreContract {
     assertThat(trail.get(0).longValue("at")).as("received when the sender delivered it").isEqualTo(1_700_000_000_000L);
     assertThat(trail.get(2).longValue("at")).isGreaterThanOrEqualTo(trail.get(1).longValue("at"))
         .isGreaterThan(1_700_000_000_000L);
+  }
+
+  /** The store records a first attempt's outcome as a worker's attempt records it: status, claim cleared, audit entry. */
+  @Test
+  void aFirstAttemptsOutcomeIsRecordedByTheStore() throws Exception {
+    createScratchTable();
+    FirstAttempt ignores = attempt((inbox, tx) -> effect(tx, "EV-ignored").map(
+        n -> new FirstAttempt.Outcome(InboxStatus.IGNORED, "no handler for this type")),
+        (inbox, failure, tx) -> Future.failedFuture("not expected"));
+    AppendResult result = call(() -> store.appendClaimed(event("EV-ignored"), OWNER, LEASE, ignores));
+
+    assertThat(result.attempted()).isTrue();
+    SqlRow row = inboxRow(result.inboxId());
+    assertThat(row.string("status")).isEqualTo("ignored");
+    assertThat(row.intValue("attempts")).isEqualTo(1);
+    assertThat(row.string("lease_owner")).isNull();
+    assertThat(row.longValue("lease_until")).isNull();
+    assertThat(effects("EV-ignored")).isEqualTo(1);
+    SqlRow outcome = audit("EV-ignored").get(2);
+    assertThat(outcome.string("state")).isEqualTo("ignored");
+    assertThat(outcome.string("detail")).isEqualTo("no handler for this type");
+    assertThat(outcome.intValue("attempt")).isEqualTo(1);
+    assertThat(outcome.string("actor")).isEqualTo(OWNER);
   }
 
   /** A duplicate that reaches the store gets no attempt: nothing of it is written. */

@@ -357,7 +357,7 @@ class PgInboxStoreTest extends InboxStoreContract {
       boolean fails = i == 7;
       appends.add(start(context, () -> store.appendClaimed(event(id, "conversation:" + id), OWNER, LEASE, attempt(
           (inbox, tx) -> effect(tx, id).compose(n -> fails ? Future.failedFuture("handler failed")
-              : complete(inbox, OWNER, tx)),
+              : processed()),
           (inbox, failure, tx) -> Future.failedFuture("not expected")))));
     }
     for (int i = 0; i < 20; i++) {
@@ -407,7 +407,7 @@ class PgInboxStoreTest extends InboxStoreContract {
     CompletableFuture<Integer> lateWrite = new CompletableFuture<>();
     AppendResult result = call(() -> store.appendClaimed(event("EV-slow"), OWNER, LEASE, attempt(
         (inbox, tx) -> handlerWaits.future().compose(v -> effect(tx, "EV-slow"))
-            .onComplete(ar -> lateWrite.complete(ar.succeeded() ? 1 : 0)),
+            .onComplete(ar -> lateWrite.complete(ar.succeeded() ? 1 : 0)).compose(n -> processed()),
         (inbox, failure, tx) -> Future.failedFuture("not expected"))));
 
     assertThat(result.claimed()).isTrue();
@@ -424,7 +424,7 @@ class PgInboxStoreTest extends InboxStoreContract {
     AtomicInteger attempts = new AtomicInteger();
     FirstAttempt counted = attempt((inbox, tx) -> {
       attempts.incrementAndGet();
-      return complete(inbox, OWNER, tx);
+      return processed();
     }, (inbox, failure, tx) -> Future.failedFuture("not expected"));
     call(() -> store.append(event("EV-older", "conversation:a")));
     AppendResult behind = call(() -> store.appendClaimed(event("EV-behind", "conversation:a"), OWNER, LEASE, counted));

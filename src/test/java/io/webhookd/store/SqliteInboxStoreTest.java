@@ -302,7 +302,7 @@ class SqliteInboxStoreTest extends InboxStoreContract {
               runs.merge(eventId, 1, Integer::sum);
               Future<Integer> effect = effect(tx, eventId);
               return eventId.equals(failing) ? effect.compose(n -> Future.failedFuture("handler failed"))
-                  : effect.compose(n -> complete(inbox, OWNER, tx));
+                  : effect.compose(n -> processed());
             },
             (inbox, failure, tx) -> InboxTransitions.retryLater(tx, inbox, OWNER, 42L, failure.getMessage()))));
       }
@@ -390,14 +390,14 @@ class SqliteInboxStoreTest extends InboxStoreContract {
   void behindABacklogNewEventsAreStoredPendingUntilAClaimTakesIt() throws Exception {
     call(() -> store.append(event("EV-waiting", "conversation:a")));
     AppendResult behind = call(() -> store.appendClaimed(event("EV-behind", "conversation:b"), OWNER, LEASE,
-        attempt((inbox, tx) -> complete(inbox, OWNER, tx), (inbox, failure, tx) -> Future.failedFuture("no"))));
+        attempt((inbox, tx) -> processed(), (inbox, failure, tx) -> Future.failedFuture("no"))));
     assertThat(behind.claimed()).isFalse();
     assertThat(behind.attempted()).isFalse();
     assertThat(call(() -> store.status("openphone", "EV-behind"))).isEqualTo(InboxStatus.PENDING);
 
     assertThat(call(() -> store.claim(OWNER, LEASE, 10))).hasSize(2);
     AppendResult after = call(() -> store.appendClaimed(event("EV-after", "conversation:c"), OWNER, LEASE,
-        attempt((inbox, tx) -> complete(inbox, OWNER, tx), (inbox, failure, tx) -> Future.failedFuture("no"))));
+        attempt((inbox, tx) -> processed(), (inbox, failure, tx) -> Future.failedFuture("no"))));
     assertThat(after.attempted()).isTrue();
   }
 

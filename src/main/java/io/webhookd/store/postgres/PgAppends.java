@@ -101,6 +101,19 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
       SELECT id, source, event_id, lease_owner IS NOT NULL AS claimed, NULL AS leased, NULL AS owner FROM stored
       UNION ALL
       SELECT NULL, NULL, NULL, NULL, partition_key, owner FROM leased""";
+  /** The outcomes of first attempts: the events' statuses, each checked against its claim, and their audit entries. */
+  private static final String FINISH_ATTEMPTS = """
+      WITH outcome AS (
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, status, detail, owner)
+      ), finished AS (
+        UPDATE inbox_events e
+        SET status = o.status, lease_owner = NULL, lease_until = NULL, updated_at = $5
+        FROM outcome o
+        WHERE e.id = o.id AND e.status = 'processing' AND e.lease_owner = o.owner
+        RETURNING e.id, e.source, e.event_id, e.attempts, o.status, o.detail, o.owner
+      )
+      INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
+      SELECT id, source, event_id, $5, status, attempts, detail, owner FROM finished""";
   /** What the statement did: a result per append, in the batch's order, and the partitions it leased (to whom). */
   private record Inserted(List<AppendResult> results, Map<String, String> leased) {
   }
@@ -141,24 +154,30 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     PgTx tx = new PgTx(conn, vertx.getOrCreateContext());
     Future<List<AppendResult>> done = insert(conn, batch).compose(inserted -> {
       List<AppendResult> results = new ArrayList<>(inserted.results());
-      List<Future<?>> runs = new ArrayList<>();
+      List<Future<FirstAttempt.Outcome>> runs = new ArrayList<>();
+      List<Append> attempted = new ArrayList<>();
+      List<Long> ids = new ArrayList<>();
       Set<String> kept = new HashSet<>();
       for (int i = 0; i < batch.size(); i++) {
         AppendResult result = results.get(i);
         if (!result.claimed()) {
           continue;
         }
-        Future<?> run = attempt(batch.get(i), result, tx);
+        Future<FirstAttempt.Outcome> run = attempt(batch.get(i), result, tx);
         if (run == null) {
           kept.add(batch.get(i).event().partitionKey());
         } else {
           runs.add(run);
+          attempted.add(batch.get(i));
+          ids.add(result.inboxId());
           results.set(i, new AppendResult(true, result.inboxId(), true, true));
         }
       }
       Map<String, String> released = new HashMap<>(inserted.leased());
       released.keySet().removeAll(kept);
-      return withinBudget(Future.join(runs)).compose(v -> release(conn, released)).map(results);
+      return withinBudget(Future.join(runs))
+          .compose(v -> Future.all(finish(conn, attempted, ids, runs), release(conn, released)))
+          .map(results);
     });
     return shared.end(done, List.of(tx));
   }
@@ -189,7 +208,7 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
   }
 
   /** The append's first attempt, if it has one and it does not decline; a throw is a failure. */
-  private static Future<?> attempt(Append append, AppendResult result, PgTx tx) {
+  private static Future<FirstAttempt.Outcome> attempt(Append append, AppendResult result, PgTx tx) {
     if (append.attempt() == null) {
       return null;
     }
@@ -198,6 +217,34 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /**
+   * The outcomes of the batch's first attempts, all in one statement: each event's status and its
+   * audit entry, as {@link io.webhookd.store.InboxTransitions#finish} writes them one event at a
+   * time (the claim checked, the lease cleared).
+   */
+  private static Future<?> finish(SqlConnection conn, List<Append> attempted, List<Long> ids,
+      List<Future<FirstAttempt.Outcome>> runs) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = ids.size();
+    String[] statuses = new String[n];
+    String[] details = new String[n];
+    String[] owners = new String[n];
+    for (int i = 0; i < n; i++) {
+      FirstAttempt.Outcome outcome = runs.get(i).result();
+      statuses[i] = outcome.status().dbValue();
+      details[i] = outcome.detail();
+      owners[i] = attempted.get(i).owner();
+    }
+    Tuple args = Tuple.tuple().addArrayOfLong(ids.toArray(new Long[0])).addArrayOfString(statuses)
+        .addArrayOfString(details).addArrayOfString(owners).addLong(System.currentTimeMillis());
+    return conn.preparedQuery(FINISH_ATTEMPTS).execute(args).compose(rows -> rows.rowCount() == n
+        ? Future.succeededFuture()
+        : Future.failedFuture(new IllegalStateException((n - rows.rowCount()) + " of " + n
+            + " first attempts' events were no longer claimed")));
   }
 
   /** Leases that no claimed event holds: those of processed events, and of duplicates. */

@@ -139,15 +139,22 @@ public final class PgInboxStore implements InboxStore {
   }
 
   /**
+   * The longest statement the client keeps prepared. Its default (2,048 characters) is shorter than
+   * the append's statement, which would then be parsed again for every batch.
+   */
+  static final int STATEMENT_CACHE_SQL_LIMIT = 8_192;
+
+  /**
    * Migrates the schema (blocking, over JDBC) and opens the pool. Call from start-up code, never
    * from an event loop.
    */
   public static PgInboxStore open(Vertx vertx, Settings.Postgres settings, Settings.Store store, String instanceId) {
     PgConnectOptions connect = PgConnectOptions.fromUri(settings.url());
     migrate(connect);
-    // Named statements, parsed and planned once per connection rather than on every execution:
-    // the same dozen statements run for every event.
+    // Named statements, parsed once per connection rather than on every execution: the same dozen
+    // statements run for every event.
     connect.setCachePreparedStatements(true);
+    connect.setPreparedStatementCacheSqlLimit(STATEMENT_CACHE_SQL_LIMIT);
     Pool pool = PgBuilder.pool()
         .with(new PoolOptions()
             .setMaxSize(settings.poolSize())

@@ -9,6 +9,7 @@ import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStatus;
+import io.webhookd.store.InboxTransitions;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.RejectedRequest;
 import io.webhookd.store.StorageUnavailableException;
@@ -313,7 +314,7 @@ public final class SqliteInboxStore implements InboxStore {
         // The arrival is audited with the attempt's outcome, in one statement; unless the attempt
         // declined, or neither it nor its failure could be recorded.
         AppendResult attempted = firstAttempt(session,
-            new InboxEvent(id, 1, event, new InboxEvent.Arrival(instanceId, now)), attempt);
+            new InboxEvent(id, 1, event, new InboxEvent.Arrival(instanceId, now)), owner, attempt);
         if (!attempted.attempted()) {
           auditArrival(session, id, event, now, owner);
         }
@@ -343,14 +344,19 @@ public final class SqliteInboxStore implements InboxStore {
   }
 
   /**
-   * Runs the attempt under a savepoint of its own. Should it fail, its effects are undone and its
-   * failure is recorded in their place; should that fail too, the event stays stored and claimed,
-   * for the workers.
+   * Runs the attempt, and records its outcome, under a savepoint of their own. Should either fail,
+   * the effects are undone and the failure is recorded in their place; should that fail too, the
+   * event stays stored and claimed, for the workers.
    */
-  private static AppendResult firstAttempt(SqliteWriter.Session session, InboxEvent event, FirstAttempt attempt)
-      throws SQLException {
+  private static AppendResult firstAttempt(SqliteWriter.Session session, InboxEvent event, String owner,
+      FirstAttempt attempt) throws SQLException {
     session.prepare("SAVEPOINT first_attempt").execute();
-    Future<?> done = completed(() -> attempt.run(event, new JdbcTx(session)));
+    JdbcTx tx = new JdbcTx(session);
+    Future<?> done = completed(() -> {
+      Future<FirstAttempt.Outcome> run = attempt.run(event, tx);
+      return run == null ? null : run.compose(outcome ->
+          InboxTransitions.finish(tx, event, owner, outcome.status(), outcome.detail()));
+    });
     if (done == null) {
       session.prepare("RELEASE first_attempt").execute();
       return new AppendResult(true, event.inboxId(), true);
@@ -359,7 +365,7 @@ public final class SqliteInboxStore implements InboxStore {
     if (!attempted) {
       session.prepare("ROLLBACK TO first_attempt").execute();
       Throwable failure = done.cause();
-      Future<?> recorded = completed(() -> attempt.failed(event, failure, new JdbcTx(session)));
+      Future<?> recorded = completed(() -> attempt.failed(event, failure, tx));
       attempted = recorded != null && recorded.succeeded();
       if (!attempted) {
         session.prepare("ROLLBACK TO first_attempt").execute();
