@@ -73,6 +73,27 @@ class PgInboxStoreTest extends InboxStoreContract {
     return row("SELECT owner, lease_until FROM partition_leases WHERE partition_key = ?", partitionKey);
   }
 
+  // ---- prepared statements ---------------------------------------------------------------------
+
+  /**
+   * The append's statement, longer than the client's default limit for statements it keeps, is
+   * prepared once per connection and not parsed and planned again for every batch.
+   */
+  @Test
+  void theAppendsStatementStaysPreparedOnItsConnection() throws Exception {
+    closeStore();
+    // One connection, so that the query below runs in the session that appended.
+    useStore(PgInboxStore.open(vertx, new Settings.Postgres(database.url(), 1, Duration.ofSeconds(10)),
+        settings, OWNER));
+    call(() -> store.append(event("EV-prepared-1")));
+    call(() -> store.append(event("EV-prepared-2")));
+
+    List<SqlRow> prepared = call(() -> store.inTransaction(tx -> tx.query(
+        "SELECT statement FROM pg_prepared_statements WHERE statement LIKE ?", "%INSERT INTO inbox_events%")));
+    assertThat(prepared).singleElement()
+        .satisfies(row -> assertThat(row.string("statement").length()).isGreaterThan(2_048));
+  }
+
   // ---- hung connections ------------------------------------------------------------------------
 
   /**

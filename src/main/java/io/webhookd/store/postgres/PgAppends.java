@@ -114,6 +114,10 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
       )
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
       SELECT id, source, event_id, $5, status, attempts, detail, owner FROM finished""";
+  /** A first attempt under way: its event's id, the owner of its claim, and the attempt. */
+  private record Attempted(long inboxId, String owner, Future<FirstAttempt.Outcome> run) {
+  }
+
   /** What the statement did: a result per append, in the batch's order, and the partitions it leased (to whom). */
   private record Inserted(List<AppendResult> results, Map<String, String> leased) {
   }
@@ -154,9 +158,7 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     PgTx tx = new PgTx(conn, vertx.getOrCreateContext());
     Future<List<AppendResult>> done = insert(conn, batch).compose(inserted -> {
       List<AppendResult> results = new ArrayList<>(inserted.results());
-      List<Future<FirstAttempt.Outcome>> runs = new ArrayList<>();
-      List<Append> attempted = new ArrayList<>();
-      List<Long> ids = new ArrayList<>();
+      List<Attempted> attempted = new ArrayList<>();
       Set<String> kept = new HashSet<>();
       for (int i = 0; i < batch.size(); i++) {
         AppendResult result = results.get(i);
@@ -167,16 +169,14 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
         if (run == null) {
           kept.add(batch.get(i).event().partitionKey());
         } else {
-          runs.add(run);
-          attempted.add(batch.get(i));
-          ids.add(result.inboxId());
+          attempted.add(new Attempted(result.inboxId(), batch.get(i).owner(), run));
           results.set(i, new AppendResult(true, result.inboxId(), true, true));
         }
       }
       Map<String, String> released = new HashMap<>(inserted.leased());
       released.keySet().removeAll(kept);
-      return withinBudget(Future.join(runs))
-          .compose(v -> Future.all(finish(conn, attempted, ids, runs), release(conn, released)))
+      return withinBudget(Future.join(attempted.stream().map(Attempted::run).toList()))
+          .compose(v -> Future.all(finish(conn, attempted), release(conn, released)))
           .map(results);
     });
     return shared.end(done, List.of(tx));
@@ -224,22 +224,24 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
    * audit entry, as {@link io.webhookd.store.InboxTransitions#finish} writes them one event at a
    * time (the claim checked, the lease cleared).
    */
-  private static Future<?> finish(SqlConnection conn, List<Append> attempted, List<Long> ids,
-      List<Future<FirstAttempt.Outcome>> runs) {
-    if (ids.isEmpty()) {
+  private static Future<?> finish(SqlConnection conn, List<Attempted> attempted) {
+    if (attempted.isEmpty()) {
       return Future.succeededFuture();
     }
-    int n = ids.size();
+    int n = attempted.size();
+    Long[] ids = new Long[n];
     String[] statuses = new String[n];
     String[] details = new String[n];
     String[] owners = new String[n];
     for (int i = 0; i < n; i++) {
-      FirstAttempt.Outcome outcome = runs.get(i).result();
+      Attempted a = attempted.get(i);
+      FirstAttempt.Outcome outcome = a.run().result();
+      ids[i] = a.inboxId();
       statuses[i] = outcome.status().dbValue();
       details[i] = outcome.detail();
-      owners[i] = attempted.get(i).owner();
+      owners[i] = a.owner();
     }
-    Tuple args = Tuple.tuple().addArrayOfLong(ids.toArray(new Long[0])).addArrayOfString(statuses)
+    Tuple args = Tuple.tuple().addArrayOfLong(ids).addArrayOfString(statuses)
         .addArrayOfString(details).addArrayOfString(owners).addLong(System.currentTimeMillis());
     return conn.preparedQuery(FINISH_ATTEMPTS).execute(args).compose(rows -> rows.rowCount() == n
         ? Future.succeededFuture()
