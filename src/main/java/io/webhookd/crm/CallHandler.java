@@ -45,25 +45,23 @@ final class CallHandler implements EventHandler {
     long now = System.currentTimeMillis();
     JsonObject result = new JsonObject().put("call", callId);
 
-    Future<Long> contact = phone == null ? Future.succeededFuture(null) : Contacts.findOrCreate(tx, phone, now);
-    return contact.compose(contactId -> {
+    JsonObject recording = "call.recording.completed".equals(type) ? firstMedia(envelope) : null;
+    JsonObject voicemail = envelope.resourceObject("voicemail");
+    Calls.Facts facts = new Calls.Facts(callId, envelope.direction(), phone, from,
+        to.isEmpty() ? null : to.get(0), status(type, envelope), envelope.conversationId(),
+        envelope.phoneNumberId(), envelope.userId(),
+        // A summary's or transcript's own creation time is not when the call started.
+        envelope.resourceString("callId") == null ? envelope.resourceInstant("createdAt") : null,
+        envelope.resourceInstant("answeredAt"), envelope.resourceInstant("completedAt"),
+        envelope.resourceString("forwardedTo"),
+        recording == null ? null : recording.getString("url"), integer(recording, "duration"),
+        voicemail == null ? null : voicemail.getString("url"), integer(voicemail, "duration"),
+        "call.summary.completed".equals(type) ? part(envelope, "summary", "nextSteps") : null,
+        "call.transcript.completed".equals(type) ? part(envelope, "dialogue", "duration") : null);
+    return Calls.upsert(tx, facts, now).compose(contactId -> {
       result.put("contact_id", contactId);
-      JsonObject recording = "call.recording.completed".equals(type) ? firstMedia(envelope) : null;
-      JsonObject voicemail = envelope.resourceObject("voicemail");
-      Calls.Facts facts = new Calls.Facts(callId, envelope.direction(), contactId, from,
-          to.isEmpty() ? null : to.get(0), status(type, envelope), envelope.conversationId(),
-          envelope.phoneNumberId(), envelope.userId(),
-          // A summary's or transcript's own creation time is not when the call started.
-          envelope.resourceString("callId") == null ? envelope.resourceInstant("createdAt") : null,
-          envelope.resourceInstant("answeredAt"), envelope.resourceInstant("completedAt"),
-          envelope.resourceString("forwardedTo"),
-          recording == null ? null : recording.getString("url"), integer(recording, "duration"),
-          voicemail == null ? null : voicemail.getString("url"), integer(voicemail, "duration"),
-          "call.summary.completed".equals(type) ? part(envelope, "summary", "nextSteps") : null,
-          "call.transcript.completed".equals(type) ? part(envelope, "dialogue", "duration") : null);
-      return Calls.upsert(tx, facts, now)
-          .compose(v -> MessageHandler.automate(crm, tx, inbox, null, phone, contactId, envelope.phoneNumberId(),
-              null, result, now));
+      return MessageHandler.automate(crm, tx, inbox, null, phone, contactId, envelope.phoneNumberId(),
+          null, result, now);
     }).map(result);
   }
 

@@ -1,6 +1,7 @@
 package io.webhookd.crm;
 
 import io.vertx.core.Future;
+import io.webhookd.store.SqlRow;
 import io.webhookd.store.Tx;
 import java.util.List;
 
@@ -13,17 +14,44 @@ public final class Contacts {
   private Contacts() {
   }
 
+  /**
+   * The id of the contact owning the number bound to its placeholder, or null: for a record's
+   * statement that names the record's contact by number itself (in its values and its RETURNING),
+   * one statement where a lookup and a write would be two. {@link #ownerOrNew} completes it.
+   */
+  static final String OWNER_OF = "(SELECT contact_id FROM contact_phones WHERE phone = ?)";
+
   /** The id of the contact owning {@code phone} (E.164), created when none does. */
   public static Future<Long> findOrCreate(Tx tx, String phone, long now) {
-    return byPhone(tx, phone).compose(found -> found != null ? Future.succeededFuture(found)
-        : tx.query("INSERT INTO contacts (created_at, updated_at) VALUES (?, ?) RETURNING id", now, now)
-            .map(rows -> rows.get(0).longValue("id"))
-            .compose(created -> tx.update("""
-                    INSERT INTO contact_phones (phone, contact_id, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT (phone) DO NOTHING""", phone, created, now)
-                .compose(inserted -> inserted == 1 ? Future.succeededFuture(created)
-                    // Another transaction gave the number a contact first: use that one.
-                    : tx.update("DELETE FROM contacts WHERE id = ?", created).compose(v -> byPhone(tx, phone)))));
+    return byPhone(tx, phone).compose(found -> found != null ? Future.succeededFuture(found) : create(tx, phone, now));
+  }
+
+  /**
+   * The contact of the record of {@code table} just written with {@link #OWNER_OF} (the
+   * {@code contact_id} its statement returned, in {@code written}): the owner it found; for a
+   * number no contact owned, a new contact, which the record is then given.
+   */
+  static Future<Long> ownerOrNew(Tx tx, String table, String providerId, String phone, List<SqlRow> written,
+      long now) {
+    Long owner = written.get(0).longValue("contact_id");
+    if (owner != null || phone == null) {
+      return Future.succeededFuture(owner);
+    }
+    return create(tx, phone, now).compose(created -> tx.update(
+            "UPDATE " + table + " SET contact_id = ? WHERE provider_id = ? AND contact_id IS NULL", created, providerId)
+        .map(created));
+  }
+
+  /** A contact for {@code phone}, which none owned a moment ago. */
+  private static Future<Long> create(Tx tx, String phone, long now) {
+    return tx.query("INSERT INTO contacts (created_at, updated_at) VALUES (?, ?) RETURNING id", now, now)
+        .map(rows -> rows.get(0).longValue("id"))
+        .compose(created -> tx.update("""
+                INSERT INTO contact_phones (phone, contact_id, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (phone) DO NOTHING""", phone, created, now)
+            .compose(inserted -> inserted == 1 ? Future.succeededFuture(created)
+                // Another transaction gave the number a contact first: use that one.
+                : tx.update("DELETE FROM contacts WHERE id = ?", created).compose(v -> byPhone(tx, phone))));
   }
 
   public static Future<Long> byPhone(Tx tx, String phone) {

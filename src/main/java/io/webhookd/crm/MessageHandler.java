@@ -69,15 +69,14 @@ final class MessageHandler implements EventHandler {
     long now = System.currentTimeMillis();
     JsonObject result = new JsonObject().put("message", m.providerId()).put("status", STATUS.get(m.type()));
 
-    Future<Long> contact = m.phone() == null ? Future.succeededFuture(null) : Contacts.findOrCreate(tx, m.phone(), now);
-    return contact.compose(contactId -> {
+    Messages.Facts facts = new Messages.Facts(m.providerId(), m.inbound() ? "incoming" : "outgoing", m.phone(),
+        m.from(), String.join(",", m.to()), m.text(), m.media(), STATUS.get(m.type()), m.errorCode(),
+        m.conversationId(), m.phoneNumberId(), m.userId(), m.sentAt());
+    return Messages.upsert(tx, facts, now).compose(contactId -> {
       result.put("contact_id", contactId);
-      Messages.Facts facts = new Messages.Facts(m.providerId(), m.inbound() ? "incoming" : "outgoing", contactId,
-          m.from(), String.join(",", m.to()), m.text(), m.media(), STATUS.get(m.type()), m.errorCode(),
-          m.conversationId(), m.phoneNumberId(), m.userId(), m.sentAt());
-      Future<Void> effects = Messages.upsert(tx, facts, now);
+      Future<Void> effects = Future.succeededFuture();
       if ("message.received".equals(m.type()) && m.phone() != null) {
-        effects = effects.compose(v -> inboundText(tx, inbox, m, contactId, result, now));
+        effects = inboundText(tx, inbox, m, contactId, result, now);
       }
       return effects.compose(v -> automate(crm, tx, inbox, m.text(), m.phone(), contactId, m.phoneNumberId(),
           result.getString("campaign"), result, now));

@@ -3,9 +3,12 @@ package io.webhookd.crm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.webhookd.cli.WebhookdCommand;
+import io.webhookd.store.SqlRow;
+import io.webhookd.store.Tx;
 import io.webhookd.testing.Fixtures;
 import java.io.PrintWriter;
 import java.io.StringReader;
@@ -363,6 +366,81 @@ abstract class CrmScenarios extends CrmHarness {
     assertThat(contacts.get(0).get("first_name")).isEqualTo("Jayson");
     assertThat(contacts.get(0).get("last_name")).isEqualTo("Reyes");
     assertThat(number(contacts.get(0).get("source_updated_at"))).isEqualTo(newer.toEpochMilli());
+  }
+
+  @Test
+  void aNumberHasOneContactAcrossItsTextsStatusUpdatesAndCalls() throws Exception {
+    startService();
+    Instant t = Instant.now().minusSeconds(120);
+    // The first event of a number no contact owns makes its contact; the others find it.
+    sendAndAwait(CrmBodies.inboundText("EVone-1", "ACone00000000000000000000000000001", CUSTOMER, "Hello?", t));
+    sendAndAwait(CrmBodies.outgoingStatus("EVone-2", "message.delivered", "ACone00000000000000000000000000002",
+        "delivered", t.plusSeconds(10)));
+    sendAndAwait(CrmBodies.callEvent(Fixtures.LEGACY_V3_CALL_RINGING, "EVone-3", "ACone00000000000000000000000000003",
+        "CNone", t.plusSeconds(20)));
+    sendAndAwait(CrmBodies.inboundText("EVone-4", "ACone00000000000000000000000000004", CUSTOMER, "Still there?",
+        t.plusSeconds(30)));
+
+    assertThat(rows("SELECT id FROM contacts")).as("one contact").hasSize(1);
+    Object contactId = one("SELECT contact_id FROM contact_phones WHERE phone = ?", CUSTOMER).get("contact_id");
+    assertThat(rows("SELECT provider_id, contact_id FROM messages ORDER BY provider_id"))
+        .extracting(r -> r.get("provider_id"), r -> number(r.get("contact_id")))
+        .containsExactly(tuple("ACone00000000000000000000000000001", number(contactId)),
+            tuple("ACone00000000000000000000000000002", number(contactId)),
+            tuple("ACone00000000000000000000000000004", number(contactId)));
+    assertThat(number(one("SELECT contact_id FROM calls WHERE provider_id = ?", "ACone00000000000000000000000000003")
+        .get("contact_id"))).isEqualTo(number(contactId));
+  }
+
+  @Test
+  void aMessageOrCallOfAKnownNumberIsWrittenInOneStatementWithItsContact() throws Exception {
+    startService();
+    sendAndAwait(CrmBodies.inboundText("EVknown-1", "ACknown000000000000000000000000001", CUSTOMER, "Hi",
+        Instant.now().minusSeconds(60)));
+    long known = number(one("SELECT contact_id FROM contact_phones WHERE phone = ?", CUSTOMER).get("contact_id"));
+    long now = System.currentTimeMillis();
+
+    List<String> statements = new ArrayList<>();
+    Long messageContact = inTransaction(tx -> Messages.upsert(recording(tx, statements),
+        new Messages.Facts("ACknown000000000000000000000000002", "outgoing", CUSTOMER, CrmBodies.LINE_NUMBER,
+            CUSTOMER, "On our way", null, "delivered", null, "CNknown", null, null, now), now));
+    assertThat(messageContact).isEqualTo(known);
+    assertThat(statements).as("a message of a known number").hasSize(1);
+
+    statements.clear();
+    Long callContact = inTransaction(tx -> Calls.upsert(recording(tx, statements),
+        new Calls.Facts("ACknown000000000000000000000000003", "incoming", CUSTOMER, CUSTOMER, CrmBodies.LINE_NUMBER,
+            "ringing", "CNknown", null, null, now, null, null, null, null, null, null, null, null, null), now));
+    assertThat(callContact).isEqualTo(known);
+    assertThat(statements).as("a call of a known number").hasSize(1);
+
+    // A number no contact owns: its contact is made and given to the message.
+    statements.clear();
+    Long created = inTransaction(tx -> Messages.upsert(recording(tx, statements),
+        new Messages.Facts("ACknown000000000000000000000000004", "incoming", OTHER, OTHER, CrmBodies.LINE_NUMBER,
+            "Who is this?", null, "received", null, "CNother", null, null, null), now));
+    assertThat(created).isNotNull().isNotEqualTo(known)
+        .isEqualTo(number(one("SELECT contact_id FROM contact_phones WHERE phone = ?", OTHER).get("contact_id")));
+    assertThat(number(one("SELECT contact_id FROM messages WHERE provider_id = ?", "ACknown000000000000000000000000004")
+        .get("contact_id"))).isEqualTo(created);
+    assertThat(statements).as("a message of a new number: %s", statements).hasSize(4);
+  }
+
+  /** {@code tx}, noting the statements sent through it. */
+  private static Tx recording(Tx tx, List<String> statements) {
+    return new Tx() {
+      @Override
+      public Future<List<SqlRow>> query(String sql, Object... params) {
+        statements.add(sql);
+        return tx.query(sql, params);
+      }
+
+      @Override
+      public Future<Integer> update(String sql, Object... params) {
+        statements.add(sql);
+        return tx.update(sql, params);
+      }
+    };
   }
 
   @Test
