@@ -7,7 +7,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
 import io.webhookd.config.Settings;
 import io.webhookd.crm.CrmHandlers;
@@ -109,7 +108,7 @@ public final class WebhookdServer {
             .setConnectionString(settings.dedup().redisUrl())
             .setMaxPoolSize(16)
             .setMaxPoolWaiting(2048));
-        redisTier = new RedisDedupTier(RedisAPI.api(redis), settings.dedup().ttl(), settings.dedup().redisTimeout());
+        redisTier = new RedisDedupTier(redis, settings.dedup().ttl(), settings.dedup().redisTimeout());
         // Opens the first connection before traffic arrives; a failure is logged by the tier and
         // ingest goes on without it.
         redisTier.ping().otherwiseEmpty().await();

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Redis;
@@ -72,16 +74,16 @@ class RedisDedupTierTest {
 
   // ---- plumbing ---------------------------------------------------------------------------------
 
-  private RedisAPI client(String url) {
+  private Redis client(String url) {
     Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(url));
     clients.add(redis);
-    return RedisAPI.api(redis);
+    return redis;
   }
 
   /** A tier on the real Redis, plus a second client for looking at what it wrote. */
   private RedisDedupTier realTier() {
     String url = TestServices.redis();
-    admin = admin == null ? client(url) : admin;
+    admin = admin == null ? RedisAPI.api(client(url)) : admin;
     return new RedisDedupTier(client(url), TTL, TIMEOUT);
   }
 
@@ -156,6 +158,58 @@ class RedisDedupTierTest {
 
     assertThat(call(() -> tier.contains(key))).isFalse();
     assertThat(tier.healthy()).as("a miss is an answer, not an outage").isTrue();
+  }
+
+  @Test
+  void aMarkAndAQuestionOfOneTurnAreAnsweredInTheirOrder() throws Exception {
+    RedisDedupTier tier = realTier();
+    String key = key("EV-same-turn");
+
+    boolean known = call(() -> {
+      tier.remember(key);
+      return tier.contains(key);
+    });
+
+    assertThat(known).as("the mark goes out before the question asked after it").isTrue();
+  }
+
+  @Test
+  void theQuestionsOfOneTurnGoToRedisTogether() throws Exception {
+    RedisDedupTier tier = realTier();
+    List<String> asked = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      asked.add(key("EV-turn-" + i));
+    }
+    run(() -> tier.remember(asked.get(0)));
+    eventually(() -> tier.contains(asked.get(0)), known -> known);
+    long readsBefore = readsProcessed();
+
+    // Each from a duplicate of the event loop's context, as every HTTP request runs on one of its own.
+    List<Boolean> answers = call(() -> Future.all(asked.stream().map(key -> ask(tier, key)).toList())
+        .map(all -> all.<Boolean>list()));
+
+    long reads = readsProcessed() - readsBefore;
+    assertThat(answers).hasSize(200).first().isEqualTo(true);
+    assertThat(answers.subList(1, 200)).containsOnly(false);
+    assertThat(reads).as("reads Redis made for 200 questions asked in one turn (and this INFO)").isLessThanOrEqualTo(5);
+  }
+
+  /** {@code tier.contains(key)} from a new duplicate of the current context; answered there. */
+  private static Future<Boolean> ask(RedisDedupTier tier, String key) {
+    ContextInternal duplicate = ((ContextInternal) Vertx.currentContext()).duplicate();
+    Promise<Boolean> answer = Promise.promise();
+    duplicate.runOnContext(v -> tier.contains(key).onComplete(ar -> {
+      assertThat(Vertx.currentContext()).as("answered on the asking context").isSameAs(duplicate);
+      answer.handle(ar);
+    }));
+    return answer.future();
+  }
+
+  /** Redis's count of reads from its clients' connections (a pipelined batch is read at once). */
+  private long readsProcessed() throws Exception {
+    String stats = call(() -> admin.info(List.of("stats"))).toString();
+    return stats.lines().filter(line -> line.startsWith("total_reads_processed:"))
+        .mapToLong(line -> Long.parseLong(line.substring(line.indexOf(':') + 1).trim())).findFirst().orElseThrow();
   }
 
   @Test
