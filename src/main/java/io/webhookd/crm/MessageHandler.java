@@ -44,10 +44,24 @@ final class MessageHandler implements EventHandler {
     return (inbox, tx) -> apply(inbox, message, tx);
   }
 
-  /** What a message event says, read from its body. */
-  private record Message(String type, String providerId, boolean inbound, String from, List<String> to,
-      String phone, String text, String media, String errorCode, String conversationId, String phoneNumberId,
-      String userId, Long sentAt, Keywords.Intent intent) {
+  /** What a message event says, read from its body: the message's row, and what its text means. */
+  private record Message(String type, Messages.Facts facts, Keywords.Intent intent) {
+
+    String providerId() {
+      return facts.providerId();
+    }
+
+    String phone() {
+      return facts.phone();
+    }
+
+    String text() {
+      return facts.body();
+    }
+
+    String phoneNumberId() {
+      return facts.phoneNumberId();
+    }
   }
 
   private Message read(String type, OpenPhoneEnvelope envelope) {
@@ -59,9 +73,11 @@ final class MessageHandler implements EventHandler {
     String from = crm.phones().e164(envelope.from());
     List<String> to = envelope.to().stream().map(crm.phones()::e164).filter(Objects::nonNull).toList();
     String text = envelope.text();
-    return new Message(type, providerId, inbound, from, to, inbound ? from : (to.isEmpty() ? null : to.get(0)),
-        text, media(envelope), errorCode(envelope), envelope.conversationId(), envelope.phoneNumberId(),
-        envelope.userId(), inbound ? null : envelope.resourceInstant("createdAt"),
+    Messages.Facts facts = new Messages.Facts(providerId, inbound ? "incoming" : "outgoing",
+        inbound ? from : (to.isEmpty() ? null : to.get(0)), from, String.join(",", to), text, media(envelope),
+        STATUS.get(type), errorCode(envelope), envelope.conversationId(), envelope.phoneNumberId(),
+        envelope.userId(), inbound ? null : envelope.resourceInstant("createdAt"));
+    return new Message(type, facts,
         "message.received".equals(type) ? crm.keywords().intent(text) : Keywords.Intent.NONE);
   }
 
@@ -69,10 +85,7 @@ final class MessageHandler implements EventHandler {
     long now = System.currentTimeMillis();
     JsonObject result = new JsonObject().put("message", m.providerId()).put("status", STATUS.get(m.type()));
 
-    Messages.Facts facts = new Messages.Facts(m.providerId(), m.inbound() ? "incoming" : "outgoing", m.phone(),
-        m.from(), String.join(",", m.to()), m.text(), m.media(), STATUS.get(m.type()), m.errorCode(),
-        m.conversationId(), m.phoneNumberId(), m.userId(), m.sentAt());
-    return Messages.upsert(tx, facts, now).compose(contactId -> {
+    return Messages.upsert(tx, m.facts(), now).compose(contactId -> {
       result.put("contact_id", contactId);
       Future<Void> effects = Future.succeededFuture();
       if ("message.received".equals(m.type()) && m.phone() != null) {

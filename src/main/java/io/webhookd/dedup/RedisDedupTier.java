@@ -117,7 +117,7 @@ public final class RedisDedupTier implements DedupTier {
     /** @param caller where the answer is delivered: the context of the request that asked */
     Future<Response> add(Request request, ContextInternal caller) {
       if (requests.isEmpty()) {
-        context.runOnContext(v -> send());
+        context.runOnContext(v -> flush());
       }
       requests.add(request);
       Promise<Response> answer = caller.promise();
@@ -125,7 +125,7 @@ public final class RedisDedupTier implements DedupTier {
       return answer.future();
     }
 
-    private void send() {
+    private void flush() {
       List<Request> sent = requests;
       List<Promise<Response>> waiting = answers;
       requests = new ArrayList<>();
