@@ -323,16 +323,55 @@ class PgInboxStoreTest extends InboxStoreContract {
   }
 
   /**
+   * A first attempt that ends processed, as nearly all do, leaves its event's row as it was first
+   * written: no second version of it, no index entries for it in the claim's indexes. Counted from
+   * PostgreSQL's statistics of the table, which a session reports when it ends.
+   */
+  @Test
+  void aProcessedFirstAttemptWritesItsEventsRowOnce() throws Exception {
+    createScratchTable();
+    String written = "SELECT n_tup_ins AS n FROM pg_stat_user_tables WHERE relname = 'inbox_events'";
+    String updated = "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'inbox_events'";
+    long insertsBefore = countDirect(written);
+    long updatesBefore = countDirect(updated);
+
+    AppendResult result = call(() -> store.appendClaimed(event("EV-once"), OWNER, LEASE, processes("EV-once")));
+    assertThat(result.attempted()).isTrue();
+    SqlRow row = inboxRow(result.inboxId());
+    assertThat(row.string("status")).isEqualTo("processed");
+    assertThat(row.intValue("attempts")).isEqualTo(1);
+    assertThat(row.string("lease_owner")).isNull();
+    assertThat(row.longValue("lease_until")).isNull();
+    assertThat(audit("EV-once")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
+    closeStore();
+
+    Poll.until("the appending session's statistics", Duration.ofSeconds(10), () -> countDirect(written),
+        n -> n > insertsBefore);
+    assertThat(countDirect(updated)).as("updates of inbox_events").isEqualTo(updatesBefore);
+  }
+
+  /**
    * Stored claimed without an attempt (none given, or declined), the event keeps its partition
    * leased to its owner, for the owner's workers.
    */
   @Test
   void anEventStoredClaimedKeepsItsPartitionLeased() throws Exception {
+    long before = System.currentTimeMillis();
     AppendResult declined = call(() -> store.appendClaimed(event("EV-declined"), OWNER, LEASE,
         attempt((inbox, tx) -> null, (inbox, failure, tx) -> Future.failedFuture("not expected"))));
+    long after = System.currentTimeMillis();
 
     assertThat(declined.claimed()).isTrue();
     assertThat(declined.attempted()).isFalse();
+    SqlRow row = inboxRow(declined.inboxId());
+    assertThat(row.string("status")).isEqualTo("processing");
+    assertThat(row.string("lease_owner")).isEqualTo(OWNER);
+    assertThat(row.longValue("lease_until")).isBetween(before + LEASE, after + LEASE);
+    assertThat(row.intValue("attempts")).isEqualTo(1);
+    List<SqlRow> trail = audit("EV-declined");
+    assertThat(trail).extracting(r -> r.string("state")).containsExactly("received", "processing");
+    assertThat(trail.get(1).string("actor")).isEqualTo(OWNER);
+    assertThat(trail.get(1).longValue("at")).isBetween(before, after);
     assertThat(partitionLease(PARTITION).string("owner")).isEqualTo(OWNER);
     call(() -> store.append(event("EV-declined-next")));
     assertThat(call(() -> store.claim("owner-b", LEASE, 10))).as("the partition is the owner's").isEmpty();

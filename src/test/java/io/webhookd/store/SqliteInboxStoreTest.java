@@ -20,6 +20,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -348,6 +349,32 @@ class SqliteInboxStoreTest extends InboxStoreContract {
   }
 
   /**
+   * A first attempt that ends processed, as nearly all do, leaves its event's row as it was first
+   * written, with one call into SQLite fewer on the writer's thread. Counted by a trigger on the
+   * file's inbox table.
+   */
+  @Test
+  void aProcessedFirstAttemptWritesItsEventsRowOnce() throws Exception {
+    createScratchTable();
+    try (Connection connection = jdbc(); Statement statement = connection.createStatement()) {
+      statement.execute("CREATE TABLE inbox_updates (inbox_id INTEGER)");
+      statement.execute("CREATE TRIGGER inbox_updated AFTER UPDATE ON inbox_events "
+          + "BEGIN INSERT INTO inbox_updates VALUES (new.id); END");
+    }
+    AppendResult result = call(() -> store.appendClaimed(event("EV-once"), OWNER, LEASE, processes("EV-once")));
+
+    assertThat(result.attempted()).isTrue();
+    assertThat(countDirect("SELECT COUNT(*) FROM inbox_updates")).as("updates of inbox_events").isZero();
+    SqlRow row = inboxRow(result.inboxId());
+    assertThat(row.string("status")).isEqualTo("processed");
+    assertThat(row.intValue("attempts")).isEqualTo(1);
+    assertThat(row.string("lease_owner")).isNull();
+    assertThat(row.longValue("lease_until")).isNull();
+    assertThat(effects("EV-once")).isEqualTo(1);
+    assertThat(audit("EV-once")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
+  }
+
+  /**
    * Declined, or failed with a failure that could not be recorded either: the event stays stored and
    * claimed, without effects, for the workers. A first attempt that throws counts as failed.
    */
@@ -365,7 +392,11 @@ class SqliteInboxStoreTest extends InboxStoreContract {
     for (AppendResult result : List.of(declined, unrecorded)) {
       assertThat(result.attempted()).isFalse();
       assertThat(result.claimed()).isTrue();
-      assertThat(inboxRow(result.inboxId()).string("status")).isEqualTo("processing");
+      SqlRow row = inboxRow(result.inboxId());
+      assertThat(row.string("status")).isEqualTo("processing");
+      assertThat(row.string("lease_owner")).isEqualTo(OWNER);
+      assertThat(row.longValue("lease_until")).isGreaterThan(System.currentTimeMillis());
+      assertThat(row.intValue("attempts")).isEqualTo(1);
     }
     for (String eventId : List.of("EV-declined", "EV-unrecorded")) {
       // Written by the store here, by the outcome's statement otherwise: the same entries either way.

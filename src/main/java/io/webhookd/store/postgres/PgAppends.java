@@ -11,12 +11,14 @@ import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.AppendResult;
 import io.webhookd.store.FirstAttempt;
+import io.webhookd.store.InboxStatus;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,9 +27,12 @@ import org.slf4j.LoggerFactory;
  * Writes a batch of appends in one statement. Events that come with an owner are stored claimed
  * by it where their conversation's partition can be leased, which the statement does too; events
  * that also come with a first attempt are processed in the same transaction, their partition
- * released again before it commits. Should any first attempt fail (or wait too long for a lock),
- * the transaction is rolled back and the batch written again without attempts: every event of it
- * stored, claimed where it can be, for the workers, which record a failure as they do any other.
+ * released again before it commits. Such an event is stored as processed straight away, the
+ * outcome its attempt will most likely have: its row is written once, and only an attempt that
+ * ends otherwise (ignored, or declined) changes it before the commit. Should any first attempt fail
+ * (or wait too long for a lock), the transaction is rolled back and the batch written again
+ * without attempts: every event of it stored, claimed where it can be, for the workers, which
+ * record a failure as they do any other.
  */
 final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, AppendResult> {
 
@@ -60,15 +65,17 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
    * rows of their own. An event with an owner ($11) is stored
    * claimed by it (attempt 1, leased until $12) when its conversation's partition can be leased:
    * free, expired or the owner's already, and nothing else of the conversation pending or in
-   * processing that it would overtake. Partitions are leased in key order, as claims lease them;
-   * one leased for an event that turns out a duplicate is released before the transaction ends.
+   * processing that it would overtake; one with a first attempt as well ($13) is stored processed
+   * instead, neither leased nor audited as claimed yet (its attempt's outcome is, see
+   * {@link #FINISH_ATTEMPTS}). Partitions are leased in key order, as claims lease them; one
+   * leased for an event that turns out a duplicate is released before the transaction ends.
    */
   private static final String INSERT_EVENTS = """
       WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[],
-                             $7::text[], $8::bytea[], $11::text[], $12::bigint[])
+                             $7::text[], $8::bytea[], $11::text[], $12::bigint[], $13::boolean[])
           WITH ORDINALITY AS t(source, event_id, event_type, occurred_at, partition_key, received_at,
-                               signature_scheme, body, owner, lease_until, n)
+                               signature_scheme, body, owner, lease_until, attempting, n)
       ), leased AS (
         INSERT INTO partition_leases (partition_key, owner, lease_until)
         SELECT DISTINCT ON (partition_key) partition_key, owner, lease_until FROM input
@@ -85,37 +92,49 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
           (source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme,
            body, status, attempts, due_at, updated_at, lease_owner, lease_until)
         SELECT source, event_id, event_type, occurred_at, partition_key, received_at, signature_scheme, body,
-               CASE WHEN claimed THEN 'processing' ELSE 'pending' END, CASE WHEN claimed THEN 1 ELSE 0 END, $9, $9,
-               CASE WHEN claimed THEN owner END, CASE WHEN claimed THEN lease_until END
+               CASE WHEN claimed AND attempting THEN 'processed' WHEN claimed THEN 'processing' ELSE 'pending' END,
+               CASE WHEN claimed THEN 1 ELSE 0 END, $9, $9,
+               CASE WHEN claimed AND NOT attempting THEN owner END, CASE WHEN claimed AND NOT attempting THEN lease_until END
         FROM (SELECT input.*, owner IS NOT NULL AND partition_key IN (SELECT partition_key FROM leased) AS claimed
               FROM input) AS i
         ORDER BY n
         ON CONFLICT (source, event_id) DO NOTHING
-        RETURNING id, source, event_id, received_at, signature_scheme, lease_owner
+        RETURNING id, source, event_id, received_at, signature_scheme, lease_owner, status
       ), audited AS (
         INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
         SELECT id, source, event_id, received_at, 'received', 0, signature_scheme, $10 FROM stored
         UNION ALL
         SELECT id, source, event_id, $9, 'processing', 1, NULL, lease_owner FROM stored WHERE lease_owner IS NOT NULL
       )
-      SELECT id, source, event_id, lease_owner IS NOT NULL AS claimed, NULL AS leased, NULL AS owner FROM stored
+      SELECT id, source, event_id, status <> 'pending' AS claimed, NULL AS leased, NULL AS owner FROM stored
       UNION ALL
       SELECT NULL, NULL, NULL, NULL, partition_key, owner FROM leased""";
-  /** The outcomes of first attempts: the events' statuses, each checked against its claim, and their audit entries. */
+  /**
+   * The outcomes of first attempts, stored processed by {@link #INSERT_EVENTS}: the audit entries of
+   * their claim and outcome, and the status of those that ended otherwise (ignored; declined,
+   * which leaves the event claimed by its owner, leased until its $6).
+   */
   private static final String FINISH_ATTEMPTS = """
       WITH outcome AS (
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, status, detail, owner)
-      ), finished AS (
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+          AS t(id, source, event_id, owner, status, lease_until, detail)
+      ), changed AS (
         UPDATE inbox_events e
-        SET status = o.status, lease_owner = NULL, lease_until = NULL, updated_at = $5
+        SET status = o.status, lease_owner = CASE WHEN o.status = 'processing' THEN o.owner END,
+            lease_until = CASE WHEN o.status = 'processing' THEN o.lease_until END, updated_at = $9
         FROM outcome o
-        WHERE e.id = o.id AND e.status = 'processing' AND e.lease_owner = o.owner
-        RETURNING e.id, e.source, e.event_id, e.attempts, o.status, o.detail, o.owner
+        WHERE e.id = o.id AND o.status <> 'processed'
       )
       INSERT INTO event_audit (inbox_id, source, event_id, at, state, attempt, detail, actor)
-      SELECT id, source, event_id, $5, status, attempts, detail, owner FROM finished""";
-  /** A first attempt under way: its event's id, the owner of its claim, and the attempt. */
-  private record Attempted(long inboxId, String owner, Future<FirstAttempt.Outcome> run) {
+      SELECT id, source, event_id, $8, 'processing', 1, NULL, owner FROM outcome
+      UNION ALL
+      SELECT id, source, event_id, $9, status, 1, detail, owner FROM outcome WHERE status <> 'processing'""";
+  /**
+   * A first attempt under way, of an event stored processed: its event, the owner of its claim, the
+   * lease it would have had, and the attempt (null when it declined).
+   */
+  private record Attempted(long inboxId, WebhookEvent event, String owner, long leaseUntil,
+      Future<FirstAttempt.Outcome> run) {
   }
 
   /** What the statement did: a result per append, in the batch's order, and the partitions it leased (to whom). */
@@ -133,7 +152,7 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
   @Override
   public Future<List<AppendResult>> write(SqlConnection conn, List<Append> batch) {
     if (batch.stream().allMatch(a -> a.owner() == null)) {
-      return insert(conn, batch).map(Inserted::results);
+      return insert(conn, batch, System.currentTimeMillis()).map(Inserted::results);
     }
     if (batch.stream().allMatch(a -> a.attempt() == null)) {
       return claiming(conn, batch);
@@ -156,27 +175,31 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     boolean attempts = batch.stream().anyMatch(a -> a.attempt() != null);
     PgSharedTransaction shared = PgSharedTransaction.begin(conn, attempts);
     PgTx tx = new PgTx(conn, vertx.getOrCreateContext());
-    Future<List<AppendResult>> done = insert(conn, batch).compose(inserted -> {
+    long now = System.currentTimeMillis();
+    Future<List<AppendResult>> done = insert(conn, batch, now).compose(inserted -> {
       List<AppendResult> results = new ArrayList<>(inserted.results());
       List<Attempted> attempted = new ArrayList<>();
       Set<String> kept = new HashSet<>();
       for (int i = 0; i < batch.size(); i++) {
         AppendResult result = results.get(i);
+        Append append = batch.get(i);
         if (!result.claimed()) {
           continue;
         }
-        Future<FirstAttempt.Outcome> run = attempt(batch.get(i), result, tx);
+        Future<FirstAttempt.Outcome> run = append.attempt() == null ? null : attempt(append, result, tx);
         if (run == null) {
-          kept.add(batch.get(i).event().partitionKey());
+          kept.add(append.event().partitionKey());
         } else {
-          attempted.add(new Attempted(result.inboxId(), batch.get(i).owner(), run));
           results.set(i, new AppendResult(true, result.inboxId(), true, true));
+        }
+        if (append.attempt() != null) {
+          attempted.add(new Attempted(result.inboxId(), append.event(), append.owner(), now + append.leaseMillis(), run));
         }
       }
       Map<String, String> released = new HashMap<>(inserted.leased());
       released.keySet().removeAll(kept);
-      return withinBudget(Future.join(attempted.stream().map(Attempted::run).toList()))
-          .compose(v -> Future.all(finish(conn, attempted), release(conn, released)))
+      return withinBudget(Future.join(attempted.stream().map(Attempted::run).filter(Objects::nonNull).toList()))
+          .compose(v -> Future.all(finish(conn, attempted, now), release(conn, released)))
           .map(results);
     });
     return shared.end(done, List.of(tx));
@@ -207,11 +230,8 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     return bounded.future();
   }
 
-  /** The append's first attempt, if it has one and it does not decline; a throw is a failure. */
+  /** The append's first attempt, or null if it declines; a throw is a failure. */
   private static Future<FirstAttempt.Outcome> attempt(Append append, AppendResult result, PgTx tx) {
-    if (append.attempt() == null) {
-      return null;
-    }
     try {
       return append.attempt().run(new InboxEvent(result.inboxId(), 1, append.event()), tx);
     } catch (RuntimeException e) {
@@ -220,33 +240,39 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
   }
 
   /**
-   * The outcomes of the batch's first attempts, all in one statement: each event's status and its
-   * audit entry, as {@link io.webhookd.store.InboxTransitions#finish} writes them one event at a
-   * time (the claim checked, the lease cleared).
+   * The outcomes of the batch's first attempts, all in one statement: the audit entries and, where
+   * an attempt did not end processed, the status, as {@link io.webhookd.store.InboxTransitions}
+   * writes them one event at a time.
+   *
+   * @param claimedAt when the events were stored claimed
    */
-  private static Future<?> finish(SqlConnection conn, List<Attempted> attempted) {
+  private static Future<?> finish(SqlConnection conn, List<Attempted> attempted, long claimedAt) {
     if (attempted.isEmpty()) {
       return Future.succeededFuture();
     }
     int n = attempted.size();
     Long[] ids = new Long[n];
-    String[] statuses = new String[n];
-    String[] details = new String[n];
+    String[] sources = new String[n];
+    String[] eventIds = new String[n];
     String[] owners = new String[n];
+    String[] statuses = new String[n];
+    Long[] leaseUntil = new Long[n];
+    String[] details = new String[n];
     for (int i = 0; i < n; i++) {
       Attempted a = attempted.get(i);
-      FirstAttempt.Outcome outcome = a.run().result();
+      FirstAttempt.Outcome outcome = a.run() == null ? null : a.run().result();
       ids[i] = a.inboxId();
-      statuses[i] = outcome.status().dbValue();
-      details[i] = outcome.detail();
+      sources[i] = a.event().source();
+      eventIds[i] = a.event().eventId();
       owners[i] = a.owner();
+      statuses[i] = (outcome == null ? InboxStatus.PROCESSING : outcome.status()).dbValue();
+      leaseUntil[i] = a.leaseUntil();
+      details[i] = outcome == null ? null : outcome.detail();
     }
-    Tuple args = Tuple.tuple().addArrayOfLong(ids).addArrayOfString(statuses)
-        .addArrayOfString(details).addArrayOfString(owners).addLong(System.currentTimeMillis());
-    return conn.preparedQuery(FINISH_ATTEMPTS).execute(args).compose(rows -> rows.rowCount() == n
-        ? Future.succeededFuture()
-        : Future.failedFuture(new IllegalStateException((n - rows.rowCount()) + " of " + n
-            + " first attempts' events were no longer claimed")));
+    Tuple args = Tuple.tuple().addArrayOfLong(ids).addArrayOfString(sources).addArrayOfString(eventIds)
+        .addArrayOfString(owners).addArrayOfString(statuses).addArrayOfLong(leaseUntil).addArrayOfString(details)
+        .addLong(claimedAt).addLong(System.currentTimeMillis());
+    return conn.preparedQuery(FINISH_ATTEMPTS).execute(args);
   }
 
   /** Leases that no claimed event holds: those of processed events, and of duplicates. */
@@ -259,7 +285,7 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     return Future.all(deleted);
   }
 
-  private Future<Inserted> insert(SqlConnection conn, List<Append> batch) {
+  private Future<Inserted> insert(SqlConnection conn, List<Append> batch, long now) {
     int n = batch.size();
     String[] sources = new String[n];
     String[] eventIds = new String[n];
@@ -271,7 +297,7 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
     Buffer[] bodies = new Buffer[n];
     String[] owners = new String[n];
     Long[] leaseUntil = new Long[n];
-    long now = System.currentTimeMillis();
+    Boolean[] attempting = new Boolean[n];
     for (int i = 0; i < n; i++) {
       Append append = batch.get(i);
       WebhookEvent event = append.event();
@@ -285,11 +311,12 @@ final class PgAppends implements PgBatchWriter.BatchStatement<PgAppends.Append, 
       bodies[i] = Buffer.buffer(event.body());
       owners[i] = append.owner();
       leaseUntil[i] = append.owner() == null ? null : now + append.leaseMillis();
+      attempting[i] = append.attempt() != null;
     }
     Tuple args = Tuple.tuple().addArrayOfString(sources).addArrayOfString(eventIds).addArrayOfString(types)
         .addArrayOfLong(occurredAt).addArrayOfString(partitions).addArrayOfLong(receivedAt)
         .addArrayOfString(schemes).addArrayOfBuffer(bodies).addLong(now).addString(instanceId)
-        .addArrayOfString(owners).addArrayOfLong(leaseUntil);
+        .addArrayOfString(owners).addArrayOfLong(leaseUntil).addArrayOfBoolean(attempting);
     return conn.preparedQuery(INSERT_EVENTS).execute(args).map(rows -> {
       Map<String, AppendResult> stored = new HashMap<>(rows.rowCount() * 2);
       Map<String, String> leased = new HashMap<>();

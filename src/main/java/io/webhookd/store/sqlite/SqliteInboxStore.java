@@ -72,6 +72,9 @@ public final class SqliteInboxStore implements InboxStore {
         due_at = ?, lease_owner = NULL, lease_until = NULL,
         updated_at = ?
       WHERE id = ? AND status = 'processing' AND lease_owner = ?""";
+  /** A first attempt's event, stored processed, claimed by its owner after all. */
+  private static final String RECLAIM =
+      "UPDATE inbox_events SET status = 'processing', lease_owner = ?, lease_until = ? WHERE id = ?";
   private static final String RENEW =
       "UPDATE inbox_events SET lease_until = ? WHERE status = 'processing' AND lease_owner = ?";
   // One process owns the file, so whatever it finds in processing at start-up was orphaned by a crash.
@@ -282,6 +285,9 @@ public final class SqliteInboxStore implements InboxStore {
     // Behind a backlog the event waits its turn, pending: claimed now, it would overtake older
     // events of its conversation that a claim has not taken yet.
     boolean claim = owner != null && !backlog;
+    // Stored processed straight away, as nearly every first attempt ends: the row is written once,
+    // and only an attempt that ends otherwise changes it (see firstAttempt).
+    boolean attempting = claim && attempt != null;
     PreparedStatement insert = session.prepare(INSERT_EVENT);
     insert.setString(1, event.source());
     insert.setString(2, event.eventId());
@@ -292,12 +298,12 @@ public final class SqliteInboxStore implements InboxStore {
     insert.setString(7, event.scheme());
     insert.setBytes(8, event.body());
     long now = System.currentTimeMillis();
-    insert.setString(9, claim ? "processing" : "pending");
+    insert.setString(9, attempting ? "processed" : claim ? "processing" : "pending");
     insert.setInt(10, claim ? 1 : 0);
     insert.setLong(11, now);
     insert.setLong(12, now);
-    insert.setString(13, owner);
-    if (claim) {
+    insert.setString(13, attempting ? null : owner);
+    if (claim && !attempting) {
       insert.setLong(14, now + leaseMillis);
     } else {
       insert.setNull(14, Types.BIGINT);
@@ -310,11 +316,11 @@ public final class SqliteInboxStore implements InboxStore {
       id = rs.getLong(1);
     }
     if (claim) {
-      if (attempt != null) {
+      if (attempting) {
         // The arrival is audited with the attempt's outcome, in one statement; unless the attempt
         // declined, or neither it nor its failure could be recorded.
         AppendResult attempted = firstAttempt(session,
-            new InboxEvent(id, 1, event, new InboxEvent.Arrival(instanceId, now)), owner, attempt);
+            new InboxEvent(id, 1, event, new InboxEvent.Arrival(instanceId, now)), owner, now + leaseMillis, attempt);
         if (!attempted.attempted()) {
           auditArrival(session, id, event, now, owner);
         }
@@ -344,37 +350,55 @@ public final class SqliteInboxStore implements InboxStore {
   }
 
   /**
-   * Runs the attempt, and records its outcome, under a savepoint of their own. Should either fail,
-   * the effects are undone and the failure is recorded in their place; should that fail too, the
-   * event stays stored and claimed, for the workers.
+   * Runs the attempt at an event stored processed, and records its outcome, under a savepoint of
+   * their own. An outcome other than processed, a decline and a failure first give the event back
+   * its claim, which the outcome, the workers or the failure's record then take from there. Should
+   * the attempt or the recording of its outcome fail, the effects are undone and the failure is
+   * recorded in their place; should that fail too, the event stays stored and claimed, for the
+   * workers.
    */
   private static AppendResult firstAttempt(SqliteWriter.Session session, InboxEvent event, String owner,
-      FirstAttempt attempt) throws SQLException {
+      long leaseUntil, FirstAttempt attempt) throws SQLException {
     session.prepare("SAVEPOINT first_attempt").execute();
     JdbcTx tx = new JdbcTx(session);
     Future<?> done = completed(() -> {
       Future<FirstAttempt.Outcome> run = attempt.run(event, tx);
-      return run == null ? null : run.compose(outcome ->
-          InboxTransitions.finish(tx, event, owner, outcome.status(), outcome.detail()));
+      return run == null ? null : run.compose(outcome -> outcome.status() == InboxStatus.PROCESSED
+          ? InboxTransitions.audit(tx, event, outcome.status().dbValue(), outcome.detail(), owner, System.currentTimeMillis())
+          : tx.update(RECLAIM, owner, leaseUntil, event.inboxId())
+              .compose(n -> InboxTransitions.finish(tx, event, owner, outcome.status(), outcome.detail())));
     });
-    if (done == null) {
+    if (done != null && done.succeeded()) {
       session.prepare("RELEASE first_attempt").execute();
-      return new AppendResult(true, event.inboxId(), true);
+      return new AppendResult(true, event.inboxId(), true, true);
     }
-    boolean attempted = done.succeeded();
-    if (!attempted) {
+    if (done != null) {
       session.prepare("ROLLBACK TO first_attempt").execute();
-      Throwable failure = done.cause();
-      Future<?> recorded = completed(() -> attempt.failed(event, failure, tx));
-      attempted = recorded != null && recorded.succeeded();
-      if (!attempted) {
-        session.prepare("ROLLBACK TO first_attempt").execute();
-        LOG.warn("recording the failed first attempt at event {} failed, the workers take it: {}",
-            event.event().eventId(), recorded == null ? "no outcome" : recorded.cause().getMessage());
-      }
     }
     session.prepare("RELEASE first_attempt").execute();
+    reclaim(session, event.inboxId(), owner, leaseUntil);
+    if (done == null) {
+      return new AppendResult(true, event.inboxId(), true);
+    }
+    session.prepare("SAVEPOINT first_failure").execute();
+    Future<?> recorded = completed(() -> attempt.failed(event, done.cause(), tx));
+    boolean attempted = recorded != null && recorded.succeeded();
+    if (!attempted) {
+      session.prepare("ROLLBACK TO first_failure").execute();
+      LOG.warn("recording the failed first attempt at event {} failed, the workers take it: {}",
+          event.event().eventId(), recorded == null ? "no outcome" : recorded.cause().getMessage());
+    }
+    session.prepare("RELEASE first_failure").execute();
     return new AppendResult(true, event.inboxId(), true, attempted);
+  }
+
+  private static void reclaim(SqliteWriter.Session session, long inboxId, String owner, long leaseUntil)
+      throws SQLException {
+    PreparedStatement reclaim = session.prepare(RECLAIM);
+    reclaim.setString(1, owner);
+    reclaim.setLong(2, leaseUntil);
+    reclaim.setLong(3, inboxId);
+    reclaim.executeUpdate();
   }
 
   /**
