@@ -19,8 +19,8 @@ import java.util.function.Function;
  * {@code webhook_received_total}, {@code webhook_processed_total},
  * {@code webhook_processing_seconds}, {@code webhook_queue_size}, {@code webhook_rejected_total},
  * {@code webhook_duplicates_total}, {@code webhook_retries_total}, {@code webhook_dlq_size},
- * {@code webhook_ack_seconds}. Other parts register theirs on {@link #registry()}: the SQLite
- * writer's stages in {@link SqliteWriterMetrics}, and gauges and counters through
+ * {@code webhook_ack_seconds}. Other parts register theirs on {@link #registry()}: the stores'
+ * group commits in {@link StoreBatchMetrics}, and gauges and counters through
  * {@link #gauge} and {@link #counter}.
  */
 public final class Metrics {

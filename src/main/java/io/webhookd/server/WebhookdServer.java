@@ -29,7 +29,7 @@ import io.webhookd.observe.Metrics;
 import io.webhookd.observe.ProcessingOutcomes;
 import io.webhookd.observe.Readiness;
 import io.webhookd.observe.ReadinessChecks;
-import io.webhookd.observe.SqliteWriterMetrics;
+import io.webhookd.observe.StoreBatchMetrics;
 import io.webhookd.process.DeadLetterAlerts;
 import io.webhookd.process.EventProcessor;
 import io.webhookd.process.EventDispatcher;
@@ -41,6 +41,7 @@ import io.webhookd.process.RetryPolicy;
 import io.webhookd.process.WorkScheduler;
 import io.webhookd.store.InboxStore;
 import io.webhookd.store.InboxStores;
+import io.webhookd.store.postgres.PgInboxStore;
 import io.webhookd.store.sqlite.SqliteInboxStore;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -97,7 +98,9 @@ public final class WebhookdServer {
       if (store instanceof SqliteInboxStore sqlite) {
         metrics.gauge("webhook.sqlite.wal.bytes", "SQLite: bytes written to the WAL since it last started over",
             sqlite, SqliteInboxStore::walBytes);
-        sqlite.reportTimings(new SqliteWriterMetrics(metrics.registry()));
+        sqlite.reportTimings(StoreBatchMetrics.sqlite(metrics.registry()));
+      } else if (store instanceof PgInboxStore pg) {
+        pg.reportTimings(StoreBatchMetrics.postgres(metrics.registry()));
       }
 
       List<DedupTier> tiers = new ArrayList<>();

@@ -9,6 +9,7 @@ import io.webhookd.observe.ObserveHandlers.Recording;
 import io.webhookd.observe.ObservedServer.Reply;
 import io.webhookd.process.HandlerRegistry;
 import io.webhookd.testing.Poll;
+import io.webhookd.testing.PrivateDatabase;
 import io.webhookd.testing.TestServices;
 import io.webhookd.testing.TestSigner;
 import java.net.InetSocketAddress;
@@ -16,6 +17,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The metrics end to end: the service runs in this JVM on SQLite in a temporary directory, gets a
  * scripted set of real signed (and badly signed) HTTP requests and runs handlers that succeed, fail
  * once or fail for good; then {@code /metrics} is scraped and every count is checked exactly, series
- * by series, so that a missing, extra or double count fails.
+ * by series, so that a missing, extra or double count fails. The store's own series are checked on
+ * PostgreSQL too.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class MetricsEndToEndTest {
@@ -43,12 +47,22 @@ class MetricsEndToEndTest {
   @TempDir
   Path dir;
 
+  private static final List<String> SQLITE_HISTOGRAMS = List.of("webhook_sqlite_wait_seconds",
+      "webhook_sqlite_batch_seconds", "webhook_sqlite_batch_tasks", "webhook_sqlite_sync_seconds");
+  private static final List<String> PG_HISTOGRAMS = List.of("webhook_pg_append_wait_seconds",
+      "webhook_pg_append_batch_seconds", "webhook_pg_append_batch_tasks");
+
   private ObservedServer server;
+  /** The PostgreSQL test's own database, dropped once its server has stopped. */
+  private PrivateDatabase database;
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     if (server != null) {
       server.close();
+    }
+    if (database != null) {
+      database.close();
     }
   }
 
@@ -164,7 +178,7 @@ class MetricsEndToEndTest {
         .isGreaterThanOrEqualTo(1.0);
     assertThat(scrape.value("webhook_sqlite_sync_seconds_count")).as("webhook_sqlite_sync_seconds_count")
         .isGreaterThanOrEqualTo(1.0);
-    assertHistogramsConsistent(scrape);
+    assertHistogramsConsistent(scrape, SQLITE_HISTOGRAMS);
     assertLabelsBounded(scrape);
 
     // The JVM and Vert.x report too.
@@ -181,7 +195,8 @@ class MetricsEndToEndTest {
     promtoolAccepts(scrape.text());
     // Every metric the dashboard and the alert rules query is served; the critical dead-letter
     // counter exists once a critical event is dead-lettered (MonitoringFilesTest checks its name).
-    MonitoringFiles.assertReferencedMetricsExist(scrape, Set.of("webhook_dlq_alerts_total"));
+    MonitoringFiles.assertReferencedMetricsExist(scrape, Set.of("webhook_dlq_alerts_total",
+        "webhook_pg_append_wait_seconds_bucket", "webhook_pg_append_batch_seconds_bucket"));
 
     // ---- restart: the in-process tier is empty, the store still knows every event ---------------
     server.restart(handlers());
@@ -221,6 +236,35 @@ class MetricsEndToEndTest {
         .isEqualTo(expected("source=openphone,type=message.delivered", 1));
   }
 
+  /**
+   * On PostgreSQL the appends' group commit reports as the SQLite writer does: every event stored
+   * waited for a batch, and every batch is timed with its size; no SQLite series appear.
+   */
+  @Test
+  void postgresAppendBatchesAreTimedAndCounted() throws Exception {
+    database = PrivateDatabase.create("metrics");
+    server = ObservedServer.start(dir, Map.of("WEBHOOKD_PG_URL", database.url()), handlers());
+    for (int i = 0; i < 5; i++) {
+      expect(server.post(ObserveBodies.delivered(ObserveBodies.newId("pg" + i))), 200, "queued");
+    }
+    Scrape scrape = server.metrics();
+    assertThat(scrape.value("webhook_pg_append_wait_seconds_count")).as("webhook_pg_append_wait_seconds_count")
+        .isEqualTo(5.0);
+    assertThat(scrape.value("webhook_pg_append_batch_tasks_sum")).as("webhook_pg_append_batch_tasks_sum")
+        .isEqualTo(5.0);
+    assertThat(scrape.value("webhook_pg_append_batch_seconds_count")).as("webhook_pg_append_batch_seconds_count")
+        .isEqualTo(scrape.value("webhook_pg_append_batch_tasks_count")).isBetween(1.0, 5.0);
+    assertThat(scrape.names()).as("SQLite's series on PostgreSQL").noneMatch(name -> name.startsWith("webhook_sqlite_"));
+    assertHistogramsConsistent(scrape, PG_HISTOGRAMS);
+    Set<String> dashboard = new TreeSet<>();
+    MonitoringFiles.dashboardExpressions().forEach(expr -> dashboard.addAll(MonitoringFiles.metricNames(expr)));
+    assertThat(dashboard).as("PostgreSQL's series on the dashboard")
+        .contains("webhook_pg_append_wait_seconds_bucket", "webhook_pg_append_batch_seconds_bucket");
+    assertThat(scrape.names()).containsAll(dashboard.stream().filter(name -> name.startsWith("webhook_pg_")).toList());
+    assertLabelsBounded(scrape);
+    promtoolAccepts(scrape.text());
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------
 
   /** {@code EXISTS key} on the Redis at {@code url}, in RESP over a plain socket. */
@@ -253,9 +297,10 @@ class MetricsEndToEndTest {
   }
 
   /** Each histogram's +Inf bucket equals its count, and buckets never decrease. */
-  static void assertHistogramsConsistent(Scrape scrape) {
-    for (String family : List.of("webhook_ack_seconds", "webhook_processing_seconds", "webhook_sqlite_wait_seconds",
-        "webhook_sqlite_batch_seconds", "webhook_sqlite_batch_tasks", "webhook_sqlite_sync_seconds")) {
+  static void assertHistogramsConsistent(Scrape scrape, List<String> storeHistograms) {
+    List<String> families = new ArrayList<>(List.of("webhook_ack_seconds", "webhook_processing_seconds"));
+    families.addAll(storeHistograms);
+    for (String family : families) {
       assertThat(scrape.type(family)).as("# TYPE of %s", family).isEqualTo("histogram");
       Map<String, Double> counts = scrape.series(family + "_count", "type");
       counts.forEach((key, count) -> {

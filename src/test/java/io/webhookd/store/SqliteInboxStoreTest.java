@@ -8,7 +8,7 @@ import io.webhookd.config.Settings;
 import io.webhookd.config.Settings.SqliteSynchronous;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.sqlite.SqliteInboxStore;
-import io.webhookd.store.sqlite.WriterTimings;
+import io.webhookd.store.BatchTimings;
 import io.webhookd.testing.Poll;
 import java.io.IOException;
 import java.io.InputStream;
@@ -93,7 +93,7 @@ class SqliteInboxStoreTest extends InboxStoreContract {
   }
 
   /** What the writer reported, from its thread and the syncer's. */
-  private static final class RecordedTimings implements WriterTimings {
+  private static final class RecordedTimings implements BatchTimings {
     final Queue<Long> waits = new ConcurrentLinkedQueue<>();
     final Queue<Integer> batchTasks = new ConcurrentLinkedQueue<>();
     final Queue<Long> batchNanos = new ConcurrentLinkedQueue<>();

@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.SqlConnection;
+import io.webhookd.store.BatchTimings;
 import io.webhookd.store.Completions;
 import io.webhookd.store.StorageUnavailableException;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class PgBatchWriter<I, O> {
 
-  private record Queued<I, O>(I item, Promise<O> promise, Context context) {
+  private record Queued<I, O>(I item, Promise<O> promise, Context context, long queuedAt) {
   }
 
   /** Writes a batch in one statement; the results in the batch's order. */
@@ -45,6 +46,7 @@ final class PgBatchWriter<I, O> {
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
   private final Promise<Void> drained = Promise.promise();
+  private volatile BatchTimings timings = BatchTimings.NONE;
   private volatile boolean closing;
 
   /**
@@ -72,9 +74,14 @@ final class PgBatchWriter<I, O> {
       return Future.failedFuture(new StorageUnavailableException("the write queue is full", null));
     }
     Promise<O> promise = Promise.promise();
-    queue.add(new Queued<>(item, promise, Vertx.currentContext()));
+    queue.add(new Queued<>(item, promise, Vertx.currentContext(), System.nanoTime()));
     startBatches();
     return promise.future();
+  }
+
+  /** Where the time of the batches from now on goes: waits (once per item) and committed batches. */
+  void reportTimings(BatchTimings timings) {
+    this.timings = timings;
   }
 
   /** Stops taking writes; completes once every queued write has been committed or failed. */
@@ -117,6 +124,11 @@ final class PgBatchWriter<I, O> {
   }
 
   private void run(List<Queued<I, O>> batch, boolean mayRetry) {
+    BatchTimings report = timings;
+    long started = System.nanoTime();
+    if (mayRetry) {
+      batch.forEach(q -> report.waited(started - q.queuedAt()));
+    }
     List<I> items = new ArrayList<>(batch.size());
     batch.forEach(q -> items.add(q.item()));
     // A hung database must not hang the sender: it gets 503 and retries. Should the commit still
@@ -129,6 +141,9 @@ final class PgBatchWriter<I, O> {
           }
           Completions completions = new Completions();
           List<O> results = ar.succeeded() ? ar.result() : null;
+          if (results != null) {
+            report.committed(batch.size(), System.nanoTime() - started);
+          }
           for (int i = 0; i < batch.size(); i++) {
             Queued<I, O> q = batch.get(i);
             if (results != null) {

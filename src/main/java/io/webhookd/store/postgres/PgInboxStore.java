@@ -14,6 +14,7 @@ import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.AppendResult;
+import io.webhookd.store.BatchTimings;
 import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxStore;
@@ -191,6 +192,11 @@ public final class PgInboxStore implements InboxStore {
         .locations("classpath:db/migration/postgresql")
         .load()
         .migrate();
+  }
+
+  /** Where the appends' group commit reports where its time goes (metrics); nowhere until this is called. */
+  public void reportTimings(BatchTimings timings) {
+    appends.reportTimings(timings);
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.webhookd.config.Settings;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.event.WebhookEvent;
 import io.webhookd.store.AppendResult;
+import io.webhookd.store.BatchTimings;
 import io.webhookd.store.FirstAttempt;
 import io.webhookd.store.InboxStatus;
 import io.webhookd.store.InboxTransitions;
@@ -243,7 +244,7 @@ public final class SqliteInboxStore implements InboxStore {
   }
 
   /** Where the writer reports where its time goes (metrics); nowhere until this is called. */
-  public void reportTimings(WriterTimings timings) {
+  public void reportTimings(BatchTimings timings) {
     writer.reportTimings(timings);
   }
 

@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.webhookd.store.BatchTimings;
 import io.webhookd.store.Completions;
 import io.webhookd.store.StorageUnavailableException;
 import java.sql.Connection;
@@ -89,7 +90,7 @@ final class SqliteWriter {
   private volatile boolean accepting = true;
   /** A task to run alone that ended the filling of a batch: it runs right after that batch. */
   private Queued<?> carried;
-  private volatile WriterTimings timings = WriterTimings.NONE;
+  private volatile BatchTimings timings = BatchTimings.NONE;
 
   SqliteWriter(Connection connection, WalSyncer syncer, int batchSize, Duration linger, int queueCapacity)
       throws SQLException {
@@ -112,7 +113,7 @@ final class SqliteWriter {
   }
 
   /** Where the writer reports its batches from now on. */
-  void reportTimings(WriterTimings timings) {
+  void reportTimings(BatchTimings timings) {
     this.timings = timings;
   }
 
@@ -205,7 +206,7 @@ final class SqliteWriter {
 
   /** Once per task, however often its batch is run again. */
   private void reportWaits(List<Queued<?>> batch) {
-    WriterTimings report = timings;
+    BatchTimings report = timings;
     long now = System.nanoTime();
     for (Queued<?> queued : batch) {
       report.waited(now - queued.queuedAt());
@@ -260,7 +261,7 @@ final class SqliteWriter {
   private void runBatch(List<Queued<?>> batch) {
     Object[] results = new Object[batch.size()];
     Throwable[] failures = new Throwable[batch.size()];
-    WriterTimings report = timings;
+    BatchTimings report = timings;
     long started = System.nanoTime();
     try {
       session.prepare("BEGIN IMMEDIATE").execute();

@@ -1,14 +1,15 @@
-package io.webhookd.store.sqlite;
+package io.webhookd.store;
 
 /**
- * What the SQLite writer tells about where an acknowledgement's time goes: waiting for a batch,
- * running it, and waiting for its commit to reach the disk. Called on the writer's and the WAL
- * syncer's threads, for every batch: implementations only record.
+ * What a store's group commit tells about where an acknowledgement's time goes: waiting for a
+ * batch, running it, and (SQLite) waiting for its commit to reach the disk. Called on the store's
+ * threads (the SQLite writer and WAL syncer, PostgreSQL's event loops), for every batch:
+ * implementations only record.
  */
-public interface WriterTimings {
+public interface BatchTimings {
 
   /** Records nothing. */
-  WriterTimings NONE = new WriterTimings() {
+  BatchTimings NONE = new BatchTimings() {
     @Override
     public void waited(long nanos) {
     }
