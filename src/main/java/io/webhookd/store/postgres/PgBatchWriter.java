@@ -126,7 +126,7 @@ final class PgBatchWriter<I, O> {
   private void run(List<Queued<I, O>> batch, boolean mayRetry) {
     BatchTimings report = timings;
     long started = System.nanoTime();
-    if (mayRetry) {
+    if (mayRetry) { // its first run: each item's wait is reported once, however often its batch runs
       batch.forEach(q -> report.waited(started - q.queuedAt()));
     }
     List<I> items = new ArrayList<>(batch.size());
