@@ -44,13 +44,13 @@ class MetricsEndToEndTest {
 
   private static final String SOURCE = "openphone";
 
-  @TempDir
-  Path dir;
-
   private static final List<String> SQLITE_HISTOGRAMS = List.of("webhook_sqlite_wait_seconds",
       "webhook_sqlite_batch_seconds", "webhook_sqlite_batch_tasks", "webhook_sqlite_sync_seconds");
   private static final List<String> PG_HISTOGRAMS = List.of("webhook_pg_append_wait_seconds",
       "webhook_pg_append_batch_seconds", "webhook_pg_append_batch_tasks");
+
+  @TempDir
+  Path dir;
 
   private ObservedServer server;
   /** The PostgreSQL test's own database, dropped once its server has stopped. */

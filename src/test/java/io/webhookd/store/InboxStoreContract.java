@@ -210,6 +210,15 @@ public abstract class InboxStoreContract {
         + "lease_until FROM inbox_events WHERE id = ?", inboxId);
   }
 
+  /** The event's row after its first attempt ended {@code status}: one attempt, the claim cleared. */
+  protected void assertFinishedOnFirstAttempt(long inboxId, String status) throws Exception {
+    SqlRow row = inboxRow(inboxId);
+    assertThat(row.string("status")).isEqualTo(status);
+    assertThat(row.intValue("attempts")).isEqualTo(1);
+    assertThat(row.string("lease_owner")).isNull();
+    assertThat(row.longValue("lease_until")).isNull();
+  }
+
   /** Marks a claimed event processed, the way processing does: through a transaction. */
   protected Future<Void> complete(InboxEvent claimed, String owner) {
     return store.inTransaction(tx -> InboxTransitions.finish(tx, claimed, owner, InboxStatus.PROCESSED, "done"));
@@ -577,11 +586,7 @@ public abstract class InboxStoreContract {
     AppendResult result = call(() -> store.appendClaimed(event("EV-ignored"), OWNER, LEASE, ignores));
 
     assertThat(result.attempted()).isTrue();
-    SqlRow row = inboxRow(result.inboxId());
-    assertThat(row.string("status")).isEqualTo("ignored");
-    assertThat(row.intValue("attempts")).isEqualTo(1);
-    assertThat(row.string("lease_owner")).isNull();
-    assertThat(row.longValue("lease_until")).isNull();
+    assertFinishedOnFirstAttempt(result.inboxId(), "ignored");
     assertThat(effects("EV-ignored")).isEqualTo(1);
     SqlRow outcome = audit("EV-ignored").get(2);
     assertThat(outcome.string("state")).isEqualTo("ignored");

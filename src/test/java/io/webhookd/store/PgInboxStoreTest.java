@@ -337,11 +337,7 @@ class PgInboxStoreTest extends InboxStoreContract {
 
     AppendResult result = call(() -> store.appendClaimed(event("EV-once"), OWNER, LEASE, processes("EV-once")));
     assertThat(result.attempted()).isTrue();
-    SqlRow row = inboxRow(result.inboxId());
-    assertThat(row.string("status")).isEqualTo("processed");
-    assertThat(row.intValue("attempts")).isEqualTo(1);
-    assertThat(row.string("lease_owner")).isNull();
-    assertThat(row.longValue("lease_until")).isNull();
+    assertFinishedOnFirstAttempt(result.inboxId(), "processed");
     assertThat(audit("EV-once")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
     closeStore();
 

@@ -8,7 +8,6 @@ import io.webhookd.config.Settings;
 import io.webhookd.config.Settings.SqliteSynchronous;
 import io.webhookd.event.InboxEvent;
 import io.webhookd.store.sqlite.SqliteInboxStore;
-import io.webhookd.store.BatchTimings;
 import io.webhookd.testing.Poll;
 import java.io.IOException;
 import java.io.InputStream;
@@ -365,11 +364,7 @@ class SqliteInboxStoreTest extends InboxStoreContract {
 
     assertThat(result.attempted()).isTrue();
     assertThat(countDirect("SELECT COUNT(*) FROM inbox_updates")).as("updates of inbox_events").isZero();
-    SqlRow row = inboxRow(result.inboxId());
-    assertThat(row.string("status")).isEqualTo("processed");
-    assertThat(row.intValue("attempts")).isEqualTo(1);
-    assertThat(row.string("lease_owner")).isNull();
-    assertThat(row.longValue("lease_until")).isNull();
+    assertFinishedOnFirstAttempt(result.inboxId(), "processed");
     assertThat(effects("EV-once")).isEqualTo(1);
     assertThat(audit("EV-once")).extracting(r -> r.string("state")).containsExactly("received", "processing", "processed");
   }
